@@ -1,0 +1,344 @@
+"""`ecs-conformance`: parse, build a config, call the library, map the result to an exit code.
+
+Exit codes (DESIGN.md §7): 0 conformant, 1 non-conformant, 2 usage or configuration error,
+3 target unreachable or infrastructure error. Nothing below this module prints or exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from conformance.config import Credentials, EmulatorSettings, credentials_from_env
+from conformance.errors import ConfigError, ConformanceError
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    """Turn the toolkit's errors into one 'Error:' line and the right exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConformanceError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ecs-reboot-conformance")
+def main() -> None:
+    """Conformance toolkit for the Alibaba Cloud ECS RebootInstance API."""
+
+
+# -- spec ---------------------------------------------------------------------------------------
+@main.group()
+def spec() -> None:
+    """Build the OpenAPI description and requirement catalogue, or check they are current."""
+
+
+@spec.command("build")
+@click.argument("document", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="OpenAPI file to write")
+@_friendly
+def spec_build(document: Path | None, out: Path | None) -> None:
+    """Parse DOCUMENT (default: the vendored RebootInstance page) and write the spec."""
+    from conformance.spec import build_spec
+
+    result = build_spec(document, out)
+    for line in result.summary_lines():
+        click.echo(line)
+
+
+@spec.command("check")
+@_friendly
+def spec_check() -> None:
+    """Exit 1 if the committed spec is stale against the document and the profile."""
+    from conformance.spec import check_spec
+
+    result = check_spec()
+    for line in result.summary_lines():
+        click.echo(line)
+    if result.stale:
+        sys.exit(1)
+
+
+# -- emulator -----------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--access-key-id", default=None, help="accepted AccessKey ID [default: testid]")
+@click.option("--access-key-secret", default=None, help="its secret [default: testsecret]")
+@click.option("--reboot-seconds", default=5.0, show_default=True, type=float)
+@click.option("--control-token", default=None, help="bearer token for /_conformance")
+@click.option("--no-control", is_flag=True, help="serve without the test-control API")
+@click.option("--mutant", default=None, help="serve a deliberately faulty variant (see selftest)")
+@click.option("--quiet", is_flag=True, help="no per-request log lines")
+@_friendly
+def emulator(
+    host: str,
+    port: int,
+    access_key_id: str | None,
+    access_key_secret: str | None,
+    reboot_seconds: float,
+    control_token: str | None,
+    no_control: bool,
+    mutant: str | None,
+    quiet: bool,
+) -> None:
+    """Serve the reference emulator (RebootInstance, DescribeInstances, test control)."""
+    import logging
+
+    from conformance.emulator.server import serve
+
+    if (access_key_id is None) != (access_key_secret is None):
+        raise ConfigError("give both --access-key-id and --access-key-secret, or neither")
+    credentials = credentials_from_env(access_key_id, access_key_secret, environ={})
+    settings = EmulatorSettings(
+        credentials=(credentials,),
+        reboot_seconds=reboot_seconds,
+        control=not no_control,
+        control_token=control_token,
+        mutant=mutant,
+        log_requests=not quiet,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    click.echo(f"ECS emulator on http://{host}:{port}/ (AccessKeyId {credentials.access_key_id})")
+    if settings.control:
+        click.echo(f"test control at http://{host}:{port}/_conformance")
+    serve(settings, host, port)
+
+
+# -- server and client suites -------------------------------------------------------------------
+def _suite_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--access-key-id", default=None, help="default: $ALIBABA_CLOUD_..."),
+            click.option("--access-key-secret", default=None, help="default: $ALIBABA_CLOUD_..."),
+            click.option("--report-dir", default="reports", show_default=True, type=Path),
+            click.option("--waivers", default=None, type=click.Path(path_type=Path)),
+            click.option("--seed", default=None, type=int, help="seed for generated inputs"),
+            click.option(
+                "--examples", default=None, type=int, help="hypothesis examples per property"
+            ),
+            click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers"),
+            click.option("--timeout", default=5.0, type=float, help="per-request timeout (s)"),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@main.command()
+@click.argument("url")
+@click.option("--control", default=None, help="test-control URL [default: URL/_conformance]")
+@click.option("--fixtures", default=None, type=click.Path(path_type=Path))
+@click.option("--signature", default="both", type=click.Choice(["v2", "v3", "both"]))
+@click.option("--method", default="both", type=click.Choice(["GET", "POST", "both"]))
+@click.option("--allow-destructive", is_flag=True, help="real reboots on a non-loopback target")
+@_suite_options
+@_friendly
+def server(
+    url: str,
+    control: str | None,
+    fixtures: Path | None,
+    signature: str,
+    method: str,
+    allow_destructive: bool,
+    **common: Any,
+) -> None:
+    """Judge the server at URL ('embedded' for the in-process reference emulator)."""
+    from conformance.runner import check_reachable
+
+    if fixtures is not None and not fixtures.is_file():
+        raise ConfigError(f"fixtures file {fixtures} does not exist")
+    if url != "embedded":
+        check_reachable(url)
+    options = [f"--ecs-target={url}", f"--ecs-signature={signature}", f"--ecs-method={method}"]
+    if control:
+        options.append(f"--ecs-control={control}")
+    if fixtures:
+        options.append(f"--ecs-fixtures={fixtures.resolve()}")
+    if allow_destructive:
+        options.append("--ecs-allow-destructive")
+    code = _run_and_report("server", url, options, **common)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("adapter", required=False)
+@click.option("--command", "command", default=None, help="adapter command (JSON on stdin/out)")
+@_suite_options
+@_friendly
+def client(adapter: str | None, command: str | None, **common: Any) -> None:
+    """Judge a client through ADAPTER (module:attr or a shipped name) or --command 'CMD'."""
+    if (adapter is None) == (command is None):
+        raise ConfigError(
+            "give exactly one of ADAPTER or --command",
+            hint="e.g. `ecs-conformance client reference` or --command 'python my_adapter.py'",
+        )
+    if command is not None:
+        options, name = [f"--ecs-client-command={command}"], f"command: {command}"
+    else:
+        options, name = [f"--ecs-client={adapter}"], str(adapter)
+    sys.exit(_run_and_report("client", name, options, **common))
+
+
+def _run_and_report(
+    kind: str,
+    name: str,
+    options: list[str],
+    *,
+    access_key_id: str | None,
+    access_key_secret: str | None,
+    report_dir: Path,
+    waivers: Path | None,
+    seed: int | None,
+    examples: int | None,
+    workers: int,
+    timeout: float,
+) -> int:
+    from conformance.runner import SuiteRun, run_suite
+
+    credentials = credentials_from_env(access_key_id, access_key_secret)
+    waiver_list = _load_waivers(waivers)
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    if examples is not None:
+        options = [*options, f"--ecs-examples={examples}"]
+    options = [*options, f"--ecs-timeout={timeout}"]
+    click.echo(f"{kind} suite against {name} (seed {seed})")
+    result = run_suite(
+        SuiteRun(kind, options, credentials, seed, workers=workers),
+        echo=_progress_echo(),
+    )
+    report = _write(kind, name, seed, result, waiver_list, credentials, report_dir)
+    _print_summary([report], report_dir)
+    return int(report.exit_code)
+
+
+# -- the main job -------------------------------------------------------------------------------
+@main.command()
+@click.option("--report-dir", default="reports", show_default=True, type=Path)
+@click.option("--waivers", default=None, type=click.Path(path_type=Path))
+@click.option("--seed", default=None, type=int)
+@click.option("--examples", default=None, type=int, help="hypothesis examples per property")
+@click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite")
+@_friendly
+def run(
+    report_dir: Path, waivers: Path | None, seed: int | None, examples: int | None, workers: int
+) -> None:
+    """The main job: the server suite against the embedded reference emulator, the client
+    suite against the reference client and every installed official SDK adapter, reports."""
+    from conformance.client.official import available_adapters
+    from conformance.runner import SuiteRun, run_suite
+
+    credentials = credentials_from_env(environ={})
+    waiver_list = _load_waivers(waivers)
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    extra = [f"--ecs-examples={examples}"] if examples is not None else []
+    plan: list[tuple[str, str, list[str]]] = [("server", "embedded", ["--ecs-target=embedded"])]
+    for name in available_adapters():
+        plan.append(("client", name, [f"--ecs-client={name}"]))
+    reports = []
+    started = datetime.now(UTC)
+    for index, (kind, name, options) in enumerate(plan, 1):
+        click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
+        result = run_suite(
+            SuiteRun(kind, [*options, *extra], credentials, seed, workers=workers),
+            echo=_progress_echo(),
+        )
+        target_dir = report_dir / f"{kind}-{_slug(name)}"
+        reports.append(_write(kind, name, seed, result, waiver_list, credentials, target_dir))
+    _print_summary(reports, report_dir)
+    from conformance.reports import write_run_index
+
+    index_path = write_run_index(reports, report_dir, started_at=started)
+    click.echo(f"overview: {index_path}")
+    sys.exit(max(int(r.exit_code) for r in reports))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _load_waivers(path: Path | None) -> Sequence[Any]:
+    if path is None:
+        return ()
+    from conformance.waivers import load_waivers
+
+    return load_waivers(path, today=date.today())
+
+
+def _write(
+    kind: str,
+    name: str,
+    seed: int,
+    result: Any,
+    waivers: Sequence[Any],
+    credentials: Credentials,
+    report_dir: Path,
+) -> Any:
+    from conformance.reports import build_report, write_reports
+    from conformance.spec import load_spec
+
+    report = build_report(
+        load_spec(),
+        result.ledger,
+        kind=kind,
+        name=name,
+        fingerprint=name,
+        seed=seed,
+        started_at=result.started_at,
+        duration_s=result.duration_s,
+        waivers=waivers,
+        today=date.today(),
+        redact=credentials.redact,
+    )
+    write_reports(report, report_dir)
+    return report
+
+
+def _progress_echo() -> Callable[[str], None]:
+    def echo(line: str) -> None:
+        if line.strip():
+            click.echo("  " + line)
+
+    return echo
+
+
+def _print_summary(reports: Sequence[Any], report_dir: Path) -> None:
+    header = f"{'target':<36} {'level':<9} {'passed':>6} {'failed':>6} {'not ver.':>8} {'waived':>6}"
+    click.echo("")
+    click.secho(header, bold=True)
+    for report in reports:
+        label = f"{report.target['kind']}: {report.target['name']}"[:36]
+        for level, counts in report.summary_by_level.items():
+            click.echo(
+                f"{label:<36} {level:<9} {counts['passed']:>6} {counts['failed']:>6} "
+                f"{counts['not_verified']:>8} {counts['waived']:>6}"
+            )
+            label = ""
+        verdict = "conformant" if report.exit_code == 0 else "NOT conformant"
+        click.secho(f"{'':<36} -> {verdict}", fg="green" if report.exit_code == 0 else "red")
+    click.echo(f"reports in {report_dir.resolve()}")
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-")[:60]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,259 @@
+"""The in-memory truth: typed views of an operation document, the protocol profile and the
+requirement catalogue.
+
+Two layers live here:
+
+* the *document model* (`Operation`, `Parameter`, `ErrorRow`, ...) that `spec.document` parses
+  out of a vendor page and `spec.openapi` turns into OpenAPI;
+* the *runtime view* (`Spec`) that `load_spec()` rebuilds from the generated OpenAPI file and the
+  requirement catalogue. Emulator, suites, mutants and reports read every expectation from a
+  `Spec`; none of them re-types a code, status or message from the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DryRunOutcome",
+    "ErrorRow",
+    "ErrorVariant",
+    "Operation",
+    "Parameter",
+    "Requirement",
+    "ResponseField",
+    "Spec",
+    "ValidValue",
+]
+
+LEVELS = ("doc", "protocol", "interop")
+
+
+@dataclass(frozen=True)
+class ValidValue:
+    """One bullet of a parameter's `Valid values:` list."""
+
+    value: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of the document's request parameter table."""
+
+    name: str
+    position: str
+    type: str
+    required: bool
+    example: str | None
+    description: str
+    default: str | None = None
+    valid_values: tuple[ValidValue, ...] = ()
+    line: int = 0
+
+    @property
+    def is_boolean(self) -> bool:
+        return self.type.lower() == "boolean"
+
+    @property
+    def enum(self) -> tuple[str, ...]:
+        return tuple(v.value for v in self.valid_values)
+
+
+@dataclass(frozen=True)
+class ResponseField:
+    """One row of the document's response parameter table."""
+
+    name: str
+    type: str
+    example: str | None
+    description: str
+    line: int = 0
+
+
+_PLACEHOLDER = re.compile(r"%s")
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    """One row of the document's error code table (a code may have several rows)."""
+
+    http_status: int
+    code: str
+    message: str
+    description: str
+    line: int = 0
+
+    @property
+    def dynamic(self) -> bool:
+        """True when the message is a template (`%s` marks the dynamic part)."""
+        return "%s" in self.message
+
+    def matches(self, message: str) -> bool:
+        """Does a received message match this row (`%s` matches any non-empty text)?"""
+        if not self.dynamic:
+            return message == self.message
+        parts = [re.escape(p) for p in _PLACEHOLDER.split(self.message)]
+        return re.fullmatch("(.+)".join(parts), message, flags=re.DOTALL) is not None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Everything the parser reads out of one operation page."""
+
+    action: str
+    summary: str
+    description: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    response_fields: tuple[ResponseField, ...]
+    sample_requests: tuple[str, ...]
+    sample_responses: Mapping[str, str]  # "XML" / "JSON" -> text as printed
+    errors: tuple[ErrorRow, ...]
+    source_lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A normative fact with a stable id (e.g. `doc.state.only-running`)."""
+
+    id: str
+    level: str  # one of LEVELS
+    kind: str  # parameter, default, valid-value, state, lock, dryrun, error, signature, ...
+    text: str  # the exact source sentence
+    source: str  # "document:LINE" or "profile:KEY"
+
+
+@dataclass(frozen=True)
+class ErrorVariant:
+    """One accepted form of an error: code, HTTP status and message template.
+
+    Templates use `{Name}`-style fields (the profile's gateway errors) and `%s` (the document's
+    dynamic messages).
+    """
+
+    code: str
+    http_status: int
+    message: str
+
+    def render(self, **fields: str) -> ErrorVariant:
+        """Fill the `{Field}` placeholders that `fields` names; leave the others as they are."""
+        return ErrorVariant(_fill(self.code, fields), self.http_status, _fill(self.message, fields))
+
+    def matches(self, code: str | None, http_status: int | None, message: str | None) -> bool:
+        """Code and status equal; message equal, or matching where the template has fields."""
+        if code != self.code or http_status != self.http_status:
+            return False
+        if message is None:
+            return False
+        pattern = re.escape(self.message)
+        pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "(.*)", pattern)
+        pattern = pattern.replace("%s", "(.+)")
+        return re.fullmatch(pattern, message, flags=re.DOTALL) is not None
+
+
+def _fill(template: str, fields: Mapping[str, str]) -> str:
+    return re.sub(r"\{([A-Za-z_]+)\}", lambda m: fields.get(m.group(1), m.group(0)), template)
+
+
+@dataclass(frozen=True)
+class DryRunOutcome:
+    """What a DryRun that passes validation answers (doc + ALIBABA-RPC.md §7)."""
+
+    code: str
+    http_status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The runtime view of the generated spec. Built by `conformance.spec.load_spec()`."""
+
+    action: str
+    version: str
+    parameters: tuple[Parameter, ...]
+    response_fields: tuple[ResponseField, ...]
+    errors: tuple[ErrorRow, ...]
+    dryrun: DryRunOutcome
+    precondition_status: str  # x-state-precondition
+    resulting_status: str  # x-resulting-state
+    settled_status: str
+    transient_alternatives: tuple[str, ...]
+    conditions: Mapping[str, str]  # arranged condition -> documented code (x-conditions)
+    lock_errors: Mapping[str, str]  # lock reason -> documented code (x-locks)
+    gateway_errors: Mapping[str, tuple[ErrorVariant, ...]]  # situation -> accepted variants
+    protocol: Mapping[str, Any]  # x-protocol: the profile's facts as plain data
+    requirements: tuple[Requirement, ...]
+    document_sha256: str
+    openapi_sha256: str
+    openapi: Mapping[str, Any] = field(repr=False, compare=False)
+    openapi_path: Path | None = field(default=None, compare=False)
+
+    # -- parameters -------------------------------------------------------------------------
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.action} has no parameter {name!r}")
+
+    @property
+    def required_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.required and p.name != "Action")
+
+    @property
+    def boolean_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.is_boolean)
+
+    # -- errors -----------------------------------------------------------------------------
+    def error_rows(self, code: str) -> tuple[ErrorRow, ...]:
+        rows = tuple(r for r in self.errors if r.code == code)
+        if not rows:
+            raise KeyError(f"{code!r} is not in the error table of {self.action}")
+        return rows
+
+    def error_status(self, code: str) -> int:
+        return self.error_rows(code)[0].http_status
+
+    def error_message(self, code: str) -> str:
+        """The first static message documented for `code` (what the reference answers)."""
+        rows = self.error_rows(code)
+        for r in rows:
+            if not r.dynamic:
+                return r.message
+        return rows[0].message
+
+    def error_matches(self, code: str, http_status: int | None, message: str | None) -> bool:
+        """Do status and message match any documented row of `code`?"""
+        try:
+            rows = self.error_rows(code)
+        except KeyError:
+            return False
+        return any(r.http_status == http_status and r.matches(message or "") for r in rows)
+
+    @property
+    def error_codes(self) -> tuple[str, ...]:
+        """Distinct documented codes, in table order."""
+        return tuple(dict.fromkeys(r.code for r in self.errors))
+
+    def gateway_error(self, situation: str, **fields: str) -> ErrorVariant:
+        """The first (reference) variant of a gateway-level error, fields filled in."""
+        return self.gateway_errors[situation][0].render(**fields)
+
+    def gateway_variants(self, situation: str, **fields: str) -> tuple[ErrorVariant, ...]:
+        return tuple(v.render(**fields) for v in self.gateway_errors[situation])
+
+    # -- requirements -----------------------------------------------------------------------
+    def requirement(self, requirement_id: str) -> Requirement:
+        for r in self.requirements:
+            if r.id == requirement_id:
+                return r
+        raise KeyError(f"no requirement {requirement_id!r} in the catalogue")

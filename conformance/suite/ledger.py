@@ -1,0 +1,79 @@
+"""The ledger: what each test of a run said about the requirements it declares.
+
+The pytest plugin fills it from test reports (on the xdist controller too, since requirement ids
+travel in `report.user_properties`); `conformance.verdicts` turns it into requirement verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["Ledger", "TestRecord"]
+
+# pytest outcomes as the ledger keeps them: a skip is "not verified, and here is why".
+PASSED, FAILED, NOT_VERIFIED = "passed", "failed", "not_verified"
+
+
+@dataclass
+class TestRecord:
+    """One test's outcome, tied to the requirement ids it declares."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    requirements: list[str]
+    outcome: str  # passed | failed | not_verified
+    reason: str = ""  # why not verified, or the failure's first line
+    evidence: str = ""  # the failure's full text (secrets already redacted)
+    duration_s: float = 0.0
+    checks: int = 0  # requests or cases the test checked
+
+
+@dataclass
+class Ledger:
+    """Records in arrival order; one per test (setup errors and call failures merge)."""
+
+    records: dict[str, TestRecord] = field(default_factory=dict)
+
+    def add(self, record: TestRecord) -> None:
+        previous = self.records.get(record.nodeid)
+        if previous is None or _rank(record.outcome) > _rank(previous.outcome):
+            if previous is not None:
+                record.duration_s += previous.duration_s
+                record.checks += previous.checks
+            self.records[record.nodeid] = record
+        else:
+            previous.duration_s += record.duration_s
+            previous.checks += record.checks
+
+    def __iter__(self) -> Iterator[TestRecord]:
+        return iter(self.records.values())
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def dump(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([asdict(r) for r in self], indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Ledger:
+        ledger = cls()
+        for raw in json.loads(path.read_text(encoding="utf-8")):
+            ledger.add(TestRecord(**raw))
+        return ledger
+
+    @classmethod
+    def merge(cls, ledgers: Iterable[Ledger]) -> Ledger:
+        merged = cls()
+        for ledger in ledgers:
+            for record in ledger:
+                merged.add(record)
+        return merged
+
+
+def _rank(outcome: str) -> int:
+    return {PASSED: 0, NOT_VERIFIED: 1, FAILED: 2}.get(outcome, 0)
