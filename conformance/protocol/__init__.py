@@ -1,0 +1,50 @@
+"""The Alibaba Cloud RPC protocol, once: wire encoding, signatures, envelopes, gateway checks.
+
+See ALIBABA-RPC.md; STYLE.md §3 (protocol code exists once).
+"""
+
+from __future__ import annotations
+
+from conformance.protocol.envelopes import (
+    ApiError,
+    Envelopes,
+    ResponseFormat,
+    WireResponse,
+    new_request_id,
+    parse_response,
+)
+from conformance.protocol.gateway import Gateway, RpcRequest
+from conformance.protocol.signing import (
+    SignatureFormatError,
+    V2Signer,
+    V3Authorization,
+    sign_v2,
+    sign_v3,
+    signed_headers_v3,
+    signed_params_v2,
+    verify_v2,
+    verify_v3,
+)
+from conformance.protocol.wire import WireError, parse_bool
+
+__all__ = [
+    "ApiError",
+    "Envelopes",
+    "Gateway",
+    "ResponseFormat",
+    "RpcRequest",
+    "SignatureFormatError",
+    "V2Signer",
+    "V3Authorization",
+    "WireError",
+    "WireResponse",
+    "new_request_id",
+    "parse_bool",
+    "parse_response",
+    "sign_v2",
+    "sign_v3",
+    "signed_headers_v3",
+    "signed_params_v2",
+    "verify_v2",
+    "verify_v3",
+]

@@ -1,0 +1,161 @@
+"""envelopes.py: bodies render from the profile and parse back; garbage never raises."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.protocol.envelopes import (
+    ApiError,
+    Envelopes,
+    ResponseFormat,
+    WireResponse,
+    new_request_id,
+    parse_response,
+)
+from conformance.spec.model import ErrorVariant
+
+FORMATS = list(ResponseFormat)
+# XML 1.0 cannot carry most control characters; keep to printable text for the round trip.
+XML_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r"), max_size=40
+)
+
+
+@pytest.fixture(scope="module")
+def envelopes(profile: dict[str, Any]) -> Envelopes:
+    return Envelopes.from_protocol(profile)
+
+
+def test_from_protocol_reads_the_profile(envelopes: Envelopes, profile: dict[str, Any]) -> None:
+    error = profile["envelopes"]["error"]
+    assert envelopes.error_fields == tuple(error["fields"])
+    assert envelopes.host_id == error["host_id"]
+    for fmt in FORMATS:
+        assert envelopes.content_type(fmt) == profile["formats"]["content_types"][fmt.value]
+
+
+def test_from_protocol_accepts_an_x_protocol_mapping(profile: dict[str, Any]) -> None:
+    # The OpenAPI's x-protocol carries the same sections, possibly with other keys beside them.
+    x_protocol = {"formats": profile["formats"], "envelopes": profile["envelopes"], "other": 1}
+    assert Envelopes.from_protocol(x_protocol) == Envelopes.from_protocol(profile)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_success_round_trip(envelopes: Envelopes, fmt: ResponseFormat) -> None:
+    rid = new_request_id()
+    body, ctype = envelopes.render_success("RebootInstance", {"RequestId": rid}, fmt)
+    response = parse_response(200, {"Content-Type": ctype}, body)
+    assert response.format is fmt and response.parse_error is None
+    assert response.data == {"RequestId": rid}
+    assert response.request_id == rid
+    if fmt is ResponseFormat.XML:
+        root = envelopes.success_xml_root.replace("{Action}", "RebootInstance")
+        assert response.xml_root == root
+        assert f"<{root}><RequestId>{rid}</RequestId></{root}>".encode() in body
+    else:
+        assert body == json.dumps({"RequestId": rid}, separators=(",", ":")).encode()
+
+
+def test_xml_nesting_and_lists(envelopes: Envelopes) -> None:
+    fields = {
+        "RequestId": "R",
+        "Instances": {
+            "Instance": [{"InstanceId": "i-a", "Status": "Running"}, {"InstanceId": "i-b"}]
+        },
+        "TotalCount": 2,
+        "Flag": True,
+        "Nothing": None,
+    }
+    body, _ = envelopes.render_success("DescribeInstances", fields, ResponseFormat.XML)
+    text = body.decode()
+    assert (
+        "<Instances><Instance><InstanceId>i-a</InstanceId><Status>Running</Status></Instance>"
+        in text
+    )
+    assert "<Instance><InstanceId>i-b</InstanceId></Instance></Instances>" in text
+    assert "<TotalCount>2</TotalCount><Flag>true</Flag><Nothing></Nothing>" in text
+    data = parse_response(200, {}, body).data
+    assert data is not None
+    assert data["Instances"]["Instance"] == [
+        {"InstanceId": "i-a", "Status": "Running"},
+        {"InstanceId": "i-b"},
+    ]
+
+
+@given(st.sampled_from(FORMATS), XML_TEXT, XML_TEXT)
+def test_error_round_trip(
+    envelopes: Envelopes, fmt: ResponseFormat, code: str, message: str
+) -> None:
+    rid = new_request_id()
+    body, ctype = envelopes.render_error(ApiError(400, code, message), fmt, rid)
+    response = parse_response(400, {"content-type": ctype}, body)
+    assert response.parse_error is None
+    assert (response.code or "", response.message or "") == (code, message)
+    assert response.request_id == rid
+    assert response.host_id == envelopes.host_id
+    assert list(response.data or {}) == list(envelopes.error_fields)
+
+
+def test_error_envelope_fields(envelopes: Envelopes, profile: dict[str, Any]) -> None:
+    variant = ErrorVariant(
+        **{k: v for k, v in profile["gateway_errors"]["nonce_used"]["variants"][0].items()}
+    )
+    error = ApiError.from_variant(variant, headers={"Retry-After": "1"})
+    assert (error.http_status, error.code, error.message) == (
+        variant.http_status,
+        variant.code,
+        variant.message,
+    )
+    body, ctype = envelopes.render_error(error, ResponseFormat.JSON, "RID-1")
+    data = json.loads(body)
+    template = profile["envelopes"]["error"]["recommend"]
+    assert data["Recommend"] == template.replace("{Code}", variant.code).replace(
+        "{RequestId}", "RID-1"
+    )
+    assert all(not isinstance(v, dict | list) for v in data.values())  # flat
+    xml, xml_type = envelopes.render_error(error, ResponseFormat.XML, "RID-1")
+    assert xml_type != ctype
+    assert parse_response(400, {"content-type": xml_type}, xml).xml_root == envelopes.error_xml_root
+
+
+def test_request_id_shape() -> None:
+    rid = new_request_id()
+    parts = rid.split("-")
+    assert [len(p) for p in parts] == [8, 4, 4, 4, 12] and rid == rid.upper()
+    assert new_request_id() != rid
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body"),
+    [
+        ("text/html", b"<html><body><h1>502 Bad Gateway</h1><br></body></html>"),
+        ("application/json", b""),
+        ("application/json", b'{"RequestId": "abc", "Code": '),
+        ("application/json", b"[1, 2]"),
+        ("application/json", b"\xff\xfe garbage"),
+        ("text/xml", b"<Error><Code>X</Code>"),
+        (None, b"plain text"),
+        (None, b"   "),
+        ("application/json", b"[" * 100_000),
+    ],
+)
+def test_wire_response_never_raises_on_garbage(ctype: str | None, body: bytes) -> None:
+    headers = {"content-type": ctype} if ctype else {}
+    response = parse_response(502, headers, body)
+    assert response.data is None
+    assert response.parse_error
+    assert response.code is None and response.message is None and response.host_id is None
+
+
+def test_request_id_falls_back_to_the_header(envelopes: Envelopes) -> None:
+    response = parse_response(
+        500, [("X-Acs-Request-Id", "HDR"), ("Content-Type", "text/html")], b"<p>oops"
+    )
+    assert response.request_id == "HDR"
+    assert response.headers["content-type"] == "text/html"
+    assert WireResponse(200, {}, b'{"RequestId": 5}').request_id is None  # not a string
