@@ -1,0 +1,37 @@
+"""Reports of a run (DESIGN.md §8): `build_report()` makes a `RunReport`; writers render it.
+
+Usage, e.g. in the CLI: `report = build_report(spec, ledger, kind="server", name=url, seed=seed,
+started_at=start, duration_s=elapsed, waivers=waivers, redact=credentials.redact)`, then
+`write_reports(report, Path("reports"))` (conformance.json, junit.xml, summary.md, report.html),
+then exit with `report.exit_code` (DESIGN.md §7; only the CLI exits).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.reports import html, json_report, junit, markdown
+from conformance.reports.model import RunReport, build_report, reproduction_command
+
+__all__ = [
+    "WRITERS",
+    "RunReport",
+    "build_report",
+    "html",
+    "json_report",
+    "junit",
+    "markdown",
+    "reproduction_command",
+    "write_reports",
+]
+
+# The four files of DESIGN.md §8, in the order they are written.
+WRITERS = (json_report.write, junit.write, markdown.write, html.write)
+
+
+def write_reports(report: RunReport, directory: Path | str) -> list[Path]:
+    """Write conformance.json, junit.xml, summary.md and report.html into `directory`
+    (created if needed); returns their paths."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    return [write(report, target) for write in WRITERS]
