@@ -255,7 +255,7 @@ def run(
     plan: list[tuple[str, str, list[str]]] = [("server", "embedded", ["--ecs-target=embedded"])]
     for name in available_adapters():
         plan.append(("client", name, [f"--ecs-client={name}"]))
-    reports = []
+    runs = []
     started = datetime.now(UTC)
     for index, (kind, name, options) in enumerate(plan, 1):
         click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
@@ -264,22 +264,58 @@ def run(
             echo=_progress_echo(),
         )
         target_dir = report_dir / f"{kind}-{_slug(name)}"
-        reports.append(_write(kind, name, seed, result, waiver_list, credentials, target_dir))
-    _print_summary(reports, report_dir)
-    from conformance.reports import write_run_index
+        report = _write(kind, name, seed, result, waiver_list, credentials, target_dir)
+        runs.append((report, target_dir))
+    _print_summary([r for r, _ in runs], report_dir)
+    from conformance.reports.index import write_run_index
 
-    index_path = write_run_index(reports, report_dir, started_at=started)
-    click.echo(f"overview: {index_path}")
-    sys.exit(max(int(r.exit_code) for r in reports))
+    index_path = write_run_index(runs, report_dir, started_at=started)
+    click.echo(f"overview: {index_path} (each target's four reports in its subdirectory)")
+    sys.exit(max(int(r.exit_code) for r, _ in runs))
+
+
+# -- selftest -----------------------------------------------------------------------------------
+@main.command()
+@click.option("--report-dir", default="reports", show_default=True, type=Path)
+@click.option("--seed", default=None, type=int)
+@click.option("--examples", default=None, type=int, help="hypothesis examples per property")
+@click.option("--parallel", default=2, show_default=True, type=int, help="suite runs at once")
+@click.option("--no-clients", is_flag=True, help="skip the faulty-client half")
+@_friendly
+def selftest(
+    report_dir: Path, seed: int | None, examples: int | None, parallel: int, no_clients: bool
+) -> None:
+    """Run the suites against the references and every mutant; print the kill matrix."""
+    from conformance.selftest import run_selftest
+
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    kwargs: dict[str, Any] = {} if examples is None else {"examples": examples}
+    click.echo(f"selftest (seed {seed}, {parallel} runs at once)")
+    result = run_selftest(
+        report_dir=report_dir,
+        seed=seed,
+        parallel=parallel,
+        echo=_progress_echo(),
+        include_clients=not no_clients,
+        **kwargs,
+    )
+    for line in result.kill_matrix_lines():
+        click.echo(line)
+    click.echo(f"selftest report: {(report_dir / 'selftest.json').resolve()}")
+    sys.exit(0 if result.ok else 1)
 
 
 # -- helpers ------------------------------------------------------------------------------------
 def _load_waivers(path: Path | None) -> Sequence[Any]:
     if path is None:
         return ()
+    from conformance.spec import load_spec
     from conformance.waivers import load_waivers
 
-    return load_waivers(path, today=date.today())
+    if not path.is_file():
+        raise ConfigError(f"waivers file {path} does not exist")
+    known = {r.id for r in load_spec().requirements}
+    return load_waivers(path, today=date.today(), known_ids=known)
 
 
 def _write(
@@ -294,8 +330,10 @@ def _write(
     from conformance.reports import build_report, write_reports
     from conformance.spec import load_spec
 
+    spec = load_spec()
+    in_ledger = {rid for record in result.ledger for rid in record.requirements}
     report = build_report(
-        load_spec(),
+        spec,
         result.ledger,
         kind=kind,
         name=name,
@@ -306,6 +344,9 @@ def _write(
         waivers=waivers,
         today=date.today(),
         redact=credentials.redact,
+        # A client suite judges what a client does; the server-side requirements it cannot
+        # observe are out of its scope rather than "not verified".
+        scope=None if kind == "server" else (lambda r: r.id in in_ledger),
     )
     write_reports(report, report_dir)
     return report
@@ -320,19 +361,25 @@ def _progress_echo() -> Callable[[str], None]:
 
 
 def _print_summary(reports: Sequence[Any], report_dir: Path) -> None:
-    header = f"{'target':<36} {'level':<9} {'passed':>6} {'failed':>6} {'not ver.':>8} {'waived':>6}"
+    header = (
+        f"{'target':<36} {'level':<9} {'passed':>6} {'failed':>6} {'not ver.':>8} {'waived':>6}"
+    )
     click.echo("")
     click.secho(header, bold=True)
     for report in reports:
-        label = f"{report.target['kind']}: {report.target['name']}"[:36]
-        for level, counts in report.summary_by_level.items():
+        label = f"{report.target.kind}: {report.target.name}"[:36]
+        for level, c in report.summary.by_level.items():
             click.echo(
-                f"{label:<36} {level:<9} {counts['passed']:>6} {counts['failed']:>6} "
-                f"{counts['not_verified']:>8} {counts['waived']:>6}"
+                f"{label:<36} {level:<9} {c.passed:>6} {c.failed:>6} "
+                f"{c.not_verified:>8} {c.waived:>6}"
             )
             label = ""
         verdict = "conformant" if report.exit_code == 0 else "NOT conformant"
-        click.secho(f"{'':<36} -> {verdict}", fg="green" if report.exit_code == 0 else "red")
+        why = "" if report.exit_code == 0 else ": " + "; ".join(report.exit_reasons)
+        click.secho(
+            f"{'':<36} -> {verdict}{why} ({report.duration_s:.1f} s)",
+            fg="green" if report.exit_code == 0 else "red",
+        )
     click.echo(f"reports in {report_dir.resolve()}")
 
 
