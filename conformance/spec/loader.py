@@ -1,0 +1,220 @@
+"""Rebuild the runtime `Spec` from the committed OpenAPI file and the catalogue beside it.
+
+Everything downstream (emulator, suites, mutants, reports) reads its expectations from here, so
+a malformed file is a SpecError naming the file and the missing piece, never a KeyError.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance import resources
+from conformance.errors import SpecError
+from conformance.spec.model import (
+    DryRunOutcome,
+    ErrorRow,
+    ErrorVariant,
+    Parameter,
+    Requirement,
+    ResponseField,
+    Spec,
+    ValidValue,
+)
+
+__all__ = ["DEFAULT_OPENAPI", "load_spec"]
+
+DEFAULT_OPENAPI = "RebootInstance.openapi.yaml"
+
+
+def _load_yaml(path: Path, what: str) -> tuple[Any, bytes]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(
+            f"the {what} does not exist", path=str(path), hint="run `ecs-conformance spec build`"
+        ) from None
+    except OSError as exc:
+        raise SpecError(
+            f"the {what} cannot be read: {exc.strerror or exc}", path=str(path)
+        ) from None
+    try:
+        return yaml.safe_load(data.decode("utf-8")), data
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SpecError(f"the {what} is not valid YAML: {exc}", path=str(path)) from None
+
+
+class _Reader:
+    """Key access that turns a missing key into a SpecError naming its dotted path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, node: Any, *keys: str | int) -> Any:
+        where: list[str] = []
+        for k in keys:
+            where.append(str(k))
+            try:
+                node = node[k]
+            except (KeyError, IndexError, TypeError):
+                raise SpecError(
+                    f"the generated spec has no {'.'.join(where)!r}",
+                    path=str(self.path),
+                    hint="regenerate it with `ecs-conformance spec build`",
+                ) from None
+        return node
+
+
+def _parameters(r: _Reader, operation: Mapping[str, Any]) -> tuple[Parameter, ...]:
+    out: list[Parameter] = []
+    for item in r.get(operation, "parameters"):
+        source = str(item.get("x-source", ""))
+        if not source.startswith("document:"):
+            continue
+        schema = r.get(item, "schema")
+        default = schema.get("default")
+        example = item.get("example")
+        out.append(
+            Parameter(
+                name=str(r.get(item, "name")),
+                position=str(item.get("x-position", "Query")),
+                type=str(r.get(schema, "x-document-type")),
+                required=bool(item.get("required", False)),
+                example=None if example is None else str(example),
+                description=str(item.get("description", "")),
+                default=None if default is None else str(default),
+                valid_values=tuple(
+                    ValidValue(str(v["value"]), str(v.get("description", "")))
+                    for v in item.get("x-valid-values") or ()
+                ),
+                line=int(source.split(":", 1)[1] or 0),
+            )
+        )
+    return tuple(out)
+
+
+def _response_fields(r: _Reader, operation: Mapping[str, Any]) -> tuple[ResponseField, ...]:
+    schema = r.get(operation, "responses", "200", "content", "application/json", "schema")
+    out: list[ResponseField] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        source = str(prop.get("x-source", ""))
+        if not source.startswith("document:"):
+            continue
+        examples = prop.get("examples") or [None]
+        out.append(
+            ResponseField(
+                name=str(name),
+                type=str(prop.get("x-document-type", "String")),
+                example=None if examples[0] is None else str(examples[0]),
+                description=str(prop.get("description", "")),
+                line=int(source.split(":", 1)[1] or 0),
+            )
+        )
+    return tuple(out)
+
+
+def _errors(r: _Reader, operation: Mapping[str, Any]) -> tuple[ErrorRow, ...]:
+    rows: list[ErrorRow] = []
+    for status, response in r.get(operation, "responses").items():
+        for entry in response.get("x-error-codes") or ():
+            if entry.get("source") != "document":
+                continue
+            rows.append(
+                ErrorRow(
+                    http_status=int(status),
+                    code=str(r.get(entry, "code")),
+                    message=str(r.get(entry, "message")),
+                    description=str(entry.get("description", "")),
+                    line=int(entry.get("line", 0)),
+                )
+            )
+    rows.sort(key=lambda e: e.line)
+    return tuple(rows)
+
+
+def _requirements(path: Path) -> tuple[tuple[Requirement, ...], Mapping[str, Any]]:
+    data, _ = _load_yaml(path, "requirement catalogue")
+    r = _Reader(path)
+    if not isinstance(data, dict):
+        raise SpecError("the requirement catalogue must be a mapping", path=str(path))
+    reqs = tuple(
+        Requirement(
+            id=str(r.get(item, "id")),
+            level=str(r.get(item, "level")),
+            kind=str(r.get(item, "kind")),
+            text=str(r.get(item, "text")),
+            source=str(r.get(item, "source")),
+        )
+        for item in r.get(data, "requirements")
+    )
+    return reqs, data
+
+
+@functools.lru_cache(maxsize=16)
+def load_spec(openapi_path: Path | None = None) -> Spec:
+    """The runtime view of the generated spec (cached per path; `load_spec.cache_clear()`).
+
+    >>> spec = load_spec()  # doctest: +SKIP
+    >>> spec.error_status("IncorrectInstanceStatus")  # doctest: +SKIP
+    403
+    """
+    path = (
+        Path(openapi_path) if openapi_path is not None else resources.spec_dir() / DEFAULT_OPENAPI
+    )
+    doc, raw = _load_yaml(path, "OpenAPI description")
+    if not isinstance(doc, dict):
+        raise SpecError("the OpenAPI description must be a mapping", path=str(path))
+    r = _Reader(path)
+    operations = r.get(doc, "paths", "/")
+    operation = operations.get("post") or operations.get("get")
+    if not isinstance(operation, dict):
+        raise SpecError(
+            "the OpenAPI description has no GET or POST operation on '/'", path=str(path)
+        )
+    action = str(r.get(operation, "x-action"))
+    req_path = path.parent / f"{action}.requirements.yaml"
+    requirements, _catalogue = _requirements(req_path)
+
+    dry = r.get(operation, "x-dryrun", "passes")
+    pre = operation.get("x-state-precondition") or {}
+    res = operation.get("x-resulting-state") or {}
+    gateway = {
+        str(situation): tuple(
+            ErrorVariant(str(v["code"]), int(v["http_status"]), str(v["message"])) for v in variants
+        )
+        for situation, variants in r.get(operation, "x-gateway-errors").items()
+    }
+    return Spec(
+        action=action,
+        version=str(r.get(operation, "x-api-version")),
+        parameters=_parameters(r, operation),
+        response_fields=_response_fields(r, operation),
+        errors=_errors(r, operation),
+        dryrun=DryRunOutcome(
+            code=str(r.get(dry, "code")),
+            http_status=int(r.get(dry, "http-status")),
+            message=str(r.get(dry, "message")),
+        ),
+        precondition_status=str(pre.get("status", "")),
+        resulting_status=str(res.get("status", "")),
+        settled_status=str(res.get("settles-to", "")),
+        transient_alternatives=tuple(str(s) for s in res.get("alternatives") or ()),
+        conditions={str(k): str(v) for k, v in r.get(operation, "x-conditions").items()},
+        lock_errors={
+            str(lk["reason"]): str(lk["error"])
+            for lk in operation.get("x-locks") or ()
+            if lk.get("error")
+        },
+        gateway_errors=gateway,
+        protocol=r.get(operation, "x-protocol"),
+        requirements=requirements,
+        document_sha256=str(r.get(doc, "info", "x-document-sha256")),
+        openapi_sha256=hashlib.sha256(raw).hexdigest(),
+        openapi=doc,
+        openapi_path=path,
+    )
