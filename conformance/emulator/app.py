@@ -1,0 +1,351 @@
+"""`create_app(settings)`: the reference emulator as a Starlette application.
+
+`/` is served by a lean raw-ASGI endpoint (no Request/Response objects on the hot path): read
+query and body, `Gateway.authenticate`, dispatch to `Operations`, render through `Envelopes`.
+Every error, including one found before the gateway, is an error envelope with a fresh
+RequestId; an unexpected exception becomes InternalError without a trace to the client.
+`/_conformance` is the test-control API (DESIGN.md §4), absent when `settings.control` is off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from conformance.config import EmulatorSettings
+from conformance.emulator.behaviour import Behaviour
+from conformance.emulator.control import CONTROL_PREFIX, ControlApp
+from conformance.emulator.handlers import Operations
+from conformance.emulator.state import World
+from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat, new_request_id
+from conformance.protocol.gateway import Gateway
+from conformance.protocol.wire import WireError, parse_urlencoded
+from conformance.spec.model import Spec
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+MAX_BODY_BYTES = 1024 * 1024
+LOGGER = logging.getLogger("conformance.emulator")
+_V3_SCHEME = "ACS3-HMAC-SHA256"
+_AWS_ID = re.compile(r"Id(?=\.|$)")
+_WRONG_MESSAGE_SUFFIX = " (emulator)"
+
+
+class _RpcEndpoint:
+    """The RPC endpoint at `/` as a raw ASGI callable (PERFORMANCE-NOTES.md: lean hot path)."""
+
+    def __init__(
+        self,
+        *,
+        spec: Spec,
+        gateway: Gateway,
+        operations: Operations,
+        envelopes: Envelopes,
+        behaviour: Behaviour,
+        log_requests: bool,
+    ) -> None:
+        self.spec = spec
+        self.gateway = gateway
+        self.operations = operations
+        self.envelopes = envelopes
+        self.behaviour = behaviour
+        self.log_requests = log_requests
+        self._rid_header = envelopes.request_id_header.encode("latin-1")
+        formats = spec.protocol.get("formats", {})
+        self._default_v2 = ResponseFormat(str(formats.get("default_v2", "XML")).upper())
+        self._default_v3 = ResponseFormat(str(formats.get("default_v3", "JSON")).upper())
+        internal = spec.conditions["injected_fault"]
+        self._internal = (spec.error_status(internal), internal, spec.error_message(internal))
+        self._plain = behaviour.is_reference
+
+    # -- ASGI --------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        start = time.perf_counter() if self.log_requests else 0.0
+        method: str = scope["method"]
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_query: bytes = scope["query_string"]
+        request_id = new_request_id()
+        action = instance = None
+        status = 200
+        code = ""
+        try:
+            if self.behaviour.post_unsupported and method == "POST":
+                raise ApiError.from_variant(self.spec.gateway_error("unsupported_method"))
+            body = await _read_body(receive, headers, self._too_large)
+            if body is None:  # the client went away
+                return
+            request = self.gateway.authenticate(method, raw_query, headers, body)
+            action = request.action
+            instance = request.api_params.get("InstanceId")
+            if self.behaviour.v3_unsupported and request.signature_version == "v3":
+                # a V2-only server reads Action from the query, finds none
+                raise ApiError.from_variant(
+                    self.spec.gateway_error("missing_parameter", Name="Action"), fmt=request.fmt
+                )
+            try:
+                fields = self.operations.handle(request, request_id)
+            except ApiError as exc:
+                if exc.fmt is None:
+                    exc.fmt = request.fmt
+                raise
+            payload, ctype = self._success(action, fields, request.fmt)
+        except ApiError as exc:
+            status, code = exc.http_status, exc.code
+            fmt = exc.fmt or self._guess_format(raw_query, headers)
+            status, payload, ctype = self._error(exc, fmt, request_id)
+        except WireError as exc:  # defensive: the gateway maps these itself
+            err = ApiError.from_variant(self.spec.gateway_error("bad_request", reason=exc.reason))
+            status, code = err.http_status, err.code
+            status, payload, ctype = self._error(
+                err, self._guess_format(raw_query, headers), request_id
+            )
+        except Exception:  # never a stack trace to the client
+            LOGGER.exception("unexpected error answering request %s", request_id)
+            err = ApiError(*self._internal)
+            status, code = err.http_status, err.code
+            status, payload, ctype = self._error(
+                err, self._guess_format(raw_query, headers), request_id
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype.encode("latin-1")),
+                    (b"content-length", str(len(payload)).encode("latin-1")),
+                    (self._rid_header, request_id.encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        if self.log_requests:
+            LOGGER.info(
+                "%s %s %s %s %d %.1fms",
+                method,
+                action or "-",
+                instance or "-",
+                code or "OK",
+                status,
+                (time.perf_counter() - start) * 1000,
+            )
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _too_large(self) -> ApiError:
+        reason = f"the body exceeds {MAX_BODY_BYTES} bytes"
+        return ApiError.from_variant(self.spec.gateway_error("bad_request", reason=reason))
+
+    def _guess_format(self, raw_query: bytes, headers: Mapping[str, str]) -> ResponseFormat:
+        """The format of an error found before the gateway read `Format` (ALIBABA-RPC.md §3)."""
+        if b"Format=" in raw_query or b"format=" in raw_query:
+            try:
+                for name, value in parse_urlencoded(raw_query):
+                    if name == "Format":
+                        fmt = ResponseFormat.parse(value)
+                        if fmt is not None:
+                            return fmt
+            except WireError:
+                pass
+        v3 = headers.get("authorization", "").startswith(_V3_SCHEME) or "x-acs-action" in headers
+        return self._default_v3 if v3 else self._default_v2
+
+    def _success(
+        self, action: str, fields: Mapping[str, Any], fmt: ResponseFormat
+    ) -> tuple[bytes, str]:
+        if self._plain:
+            return self.envelopes.render_success(action, fields, fmt)
+        behaviour = self.behaviour
+        if behaviour.xml_ignored:
+            fmt = ResponseFormat.JSON
+        if behaviour.missing_request_id_on_success:
+            fields = {k: v for k, v in fields.items() if k != "RequestId"}
+        payload, ctype = self.envelopes.render_success(action, fields, fmt)
+        return payload, behaviour.wrong_content_type or ctype
+
+    def _error(
+        self, error: ApiError, fmt: ResponseFormat, request_id: str
+    ) -> tuple[int, bytes, str]:
+        if self._plain:
+            return (error.http_status, *self.envelopes.render_error(error, fmt, request_id))
+        behaviour = self.behaviour
+        status, code, message = error.http_status, error.code, error.message
+        if behaviour.aws_code_casing:
+            code = _AWS_ID.sub("ID", code)
+        if behaviour.wrong_message:
+            message += _WRONG_MESSAGE_SUFFIX
+        if behaviour.errors_http_200:
+            status = 200
+        if behaviour.xml_ignored:
+            fmt = ResponseFormat.JSON
+        error = ApiError(status, code, message)
+        payload, ctype = self.envelopes.render_error(error, fmt, request_id)
+        if behaviour.error_without_request_id:
+            payload = _drop_request_id(payload, fmt)
+        return status, payload, behaviour.wrong_content_type or ctype
+
+
+class _NotFoundEndpoint:
+    """Any path other than `/` (and the control API): the unknown-api error envelope."""
+
+    def __init__(self, rpc: _RpcEndpoint) -> None:
+        self.rpc = rpc
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        rpc = self.rpc
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = new_request_id()
+        error = ApiError.from_variant(rpc.spec.gateway_error("action_not_found"))
+        fmt = rpc._guess_format(scope["query_string"], headers)
+        status, payload, ctype = rpc._error(error, fmt, request_id)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype.encode("latin-1")),
+                    (b"content-length", str(len(payload)).encode("latin-1")),
+                    (rpc._rid_header, request_id.encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(
+    receive: Receive, headers: Mapping[str, str], too_large: Callable[[], ApiError]
+) -> bytes | None:
+    """The whole request body, at most MAX_BODY_BYTES (else the bad-request error)."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large()
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large()
+        return body
+    chunks = [body]
+    size = len(body)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _drop_request_id(payload: bytes, fmt: ResponseFormat) -> bytes:
+    """The `error_without_request_id` deviation: the body loses its RequestId field."""
+    if fmt is ResponseFormat.JSON:
+        data = json.loads(payload)
+        data.pop("RequestId", None)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return re.sub(rb"<RequestId>[^<]*</RequestId>", b"", payload)
+
+
+def _protocol_with_host_id(protocol: Mapping[str, Any], host_id: str) -> dict[str, Any]:
+    envelopes = dict(protocol["envelopes"])
+    envelopes["error"] = {**envelopes["error"], "host_id": host_id}
+    return {**protocol, "envelopes": envelopes}
+
+
+class _EmulatorApp(Starlette):
+    """Starlette with a fast path: `/` goes straight to the RPC endpoint.
+
+    Starlette's middleware stack and router cost about as much as the whole RPC endpoint
+    (PERFORMANCE-NOTES.md); the endpoint renders every error itself, so it needs neither.
+    Everything else (the control API, other paths, lifespan) takes the normal route.
+    """
+
+    rpc: _RpcEndpoint | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rpc = self.rpc
+        if rpc is not None and scope["type"] == "http" and scope["path"] == "/":
+            await rpc(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(
+    settings: EmulatorSettings,
+    *,
+    spec: Spec | None = None,
+    clock: Callable[[], float] = time.time,
+    behaviour: Behaviour | None = None,
+) -> Starlette:
+    """Build the reference emulator (or, with a `behaviour` or `settings.mutant`, a mutant).
+
+    `clock` drives both the gateway's timestamp window and the world's reboot transitions.
+    The app keeps `state.world`, `state.spec`, `state.gateway`, `state.operations` and
+    `state.behaviour`.
+
+    >>> # app = create_app(EmulatorSettings(reboot_seconds=1.0))
+    >>> # uvicorn.run(app)   # or conformance.emulator.server.EmbeddedEmulator
+    """
+    if spec is None:
+        from conformance.spec import load_spec
+
+        spec = load_spec()
+    if behaviour is None and settings.mutant:
+        # `ecs-conformance emulator --mutant NAME`: the catalogue's switch set (ConfigError if
+        # unknown); imported lazily because the catalogue imports `Behaviour` from here.
+        from conformance.mutants import get_mutant
+
+        behaviour = get_mutant(settings.mutant).behaviour
+    behaviour = behaviour or Behaviour()
+    world = World.from_spec(spec, clock=clock, reboot_seconds=settings.reboot_seconds)
+    operations = Operations(spec, world, behaviour)
+    gateway = Gateway(
+        {c.access_key_id: c.access_key_secret for c in settings.credentials},
+        operations.actions,
+        spec.gateway_errors,
+        spec.protocol,
+        clock,
+        verify_signatures=not behaviour.signature_not_checked,
+        check_nonces=not behaviour.nonce_replay_allowed,
+    )
+    protocol = spec.protocol
+    if settings.host_id:
+        protocol = _protocol_with_host_id(protocol, settings.host_id)
+    envelopes = Envelopes.from_protocol(protocol)
+    rpc = _RpcEndpoint(
+        spec=spec,
+        gateway=gateway,
+        operations=operations,
+        envelopes=envelopes,
+        behaviour=behaviour,
+        log_requests=settings.log_requests,
+    )
+    routes: list[BaseRoute] = [Route("/", endpoint=rpc)]
+    if settings.control:
+        control = ControlApp(world, gateway, operations, token=settings.control_token)
+        routes.append(Mount(CONTROL_PREFIX, app=control))
+    routes.append(Route("/{path:path}", endpoint=_NotFoundEndpoint(rpc)))
+    app = _EmulatorApp(routes=routes)
+    app.rpc = rpc
+    app.state.world = world
+    app.state.spec = spec
+    app.state.gateway = gateway
+    app.state.operations = operations
+    app.state.behaviour = behaviour
+    app.state.settings = settings
+    return app
