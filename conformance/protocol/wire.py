@@ -113,6 +113,8 @@ def parse_urlencoded(raw: bytes | str) -> list[tuple[str, str]]:
             raise WireError(f"parameter without a name: {segment[:64]!r}")
         append(name)
         append(value)
+    if not components:  # only separators (`&&`): no pairs, and nothing to split below
+        return []
     try:
         if b"\x00" not in raw and b"%00" not in raw:
             # One decoding pass over all components at once (the C codecs do the work); NUL
@@ -139,7 +141,8 @@ def merge_params(
     for source in (query, body):
         for name, value in source:
             if name in merged:
-                raise WireError(f"parameter {name} is given more than once")
+                shown = name if name.isprintable() else ascii(name)  # XML-safe in messages
+                raise WireError(f"parameter {shown} is given more than once")
             merged[name] = value
     return merged
 
