@@ -8,6 +8,7 @@ extension that carries the same sections); none is typed here (ALIBABA-RPC.md §
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -90,12 +91,16 @@ def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
 
 
+# Characters XML 1.0 forbids even escaped; a message echoing client text must not break the body.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_value(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    return escape(_XML_FORBIDDEN.sub("\ufffd", str(value)))
 
 
 def _xml_elements(fields: Mapping[str, object], out: list[str]) -> None:

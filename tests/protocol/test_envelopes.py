@@ -159,3 +159,26 @@ def test_request_id_falls_back_to_the_header(envelopes: Envelopes) -> None:
     assert response.request_id == "HDR"
     assert response.headers["content-type"] == "text/html"
     assert WireResponse(200, {}, b'{"RequestId": 5}').request_id is None  # not a string
+
+
+def test_xml_error_with_forbidden_characters_still_parses() -> None:
+    import xml.etree.ElementTree as ET
+
+    from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat
+    from conformance.spec import load_spec
+
+    envelopes = Envelopes.from_protocol(load_spec().protocol)
+    error = ApiError(400, "InvalidParameter", "bad \x01 value \ud800 here")
+    body, _ = envelopes.render_error(error, ResponseFormat.XML, "RID")
+    root = ET.fromstring(body)
+    assert root.find("Code") is not None
+
+
+def test_nonce_store_is_bounded() -> None:
+    from conformance.protocol.gateway import NonceStore
+
+    store = NonceStore(900, max_entries=100)
+    for i in range(1000):
+        assert store.use("id", f"n{i}", 1000.0, 1000.0)
+    assert len(store) <= 100
+    assert not store.use("id", "n999", 1000.0, 1000.0)
