@@ -1,0 +1,223 @@
+"""Faulty variants of the reference client: each breaks named requirements, nothing else.
+
+The client suite must catch every one of them on the requirement ids listed (its kill matrix,
+like the server mutants). Use one as `--ecs-client faulty-<name>`; `selftest` iterates `FAULTY`.
+
+    >>> FAULTY["fixed-nonce"].breaks
+    ('protocol.nonce.unique',)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+
+from conformance.client.reference import ReferenceClient
+from conformance.protocol.envelopes import WireResponse
+from conformance.protocol.signing import sign_v2
+from conformance.protocol.wire import format_timestamp
+from conformance.targets.adapters import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    CallableAdapter,
+    ClientAdapter,
+    Outcome,
+    RebootCall,
+)
+
+__all__ = ["FAULTY", "FaultyClient"]
+
+
+class _PlusEncoding(ReferenceClient):
+    """Signs the InstanceId as form encoding writes it (`quote_plus`: space as `+`, `/` and
+    `~` escaped) while the wire carries ALIBABA-RPC.md §4's percent-encoding: plain ids still
+    verify, ids with spaces, `/`, `~` or non-ASCII do not."""
+
+    def signature_v2(self, method: str, params: Mapping[str, str], secret: str) -> str:
+        from urllib.parse import quote_plus
+
+        signed = dict(params)
+        if "InstanceId" in signed:
+            signed["InstanceId"] = quote_plus(signed["InstanceId"], safe="*")
+        return sign_v2(method, signed, secret)
+
+
+class _FixedNonce(ReferenceClient):
+    def nonce(self) -> str:
+        return "0" * 32
+
+
+class _WrongVersion(ReferenceClient):
+    def version(self) -> str:
+        return "2016-03-14"
+
+
+class _StaleTimestamp(ReferenceClient):
+    def timestamp(self) -> str:
+        return format_timestamp(datetime.now(UTC) - timedelta(hours=1))
+
+
+class _MillisecondTimestamp(ReferenceClient):
+    def timestamp(self) -> str:
+        return format_timestamp().replace("Z", ".123Z")
+
+
+class _SwallowedCode(ReferenceClient):
+    def interpret(self, response: WireResponse) -> Outcome:
+        outcome = super().interpret(response)
+        if outcome.ok or outcome.code is None:
+            return outcome
+        return Outcome.error(
+            "UnknownError", outcome.message, outcome.request_id, outcome.http_status
+        )
+
+
+class _LostRequestId(ReferenceClient):
+    def interpret(self, response: WireResponse) -> Outcome:
+        outcome = super().interpret(response)
+        if outcome.ok:
+            return Outcome.success(None)
+        return Outcome.error(outcome.code, outcome.message, None, outcome.http_status)
+
+
+class _ForceStopWhenUnset(ReferenceClient):
+    def api_params(self, call: RebootCall) -> dict[str, str]:
+        params = super().api_params(call)
+        params.setdefault("ForceStop", self.wire_bool(True))
+        return params
+
+
+class _DryRunDropped(ReferenceClient):
+    def api_params(self, call: RebootCall) -> dict[str, str]:
+        params = super().api_params(call)
+        params.pop("DryRun", None)
+        return params
+
+
+class _BooleanAsNumber(ReferenceClient):
+    def wire_bool(self, value: bool) -> str:
+        return "1" if value else "0"
+
+
+class _RetryAfter4xx(ReferenceClient):
+    def resend(self, outcome: Outcome, attempt: int) -> bool:
+        status = outcome.http_status or 0
+        return 400 <= status < 500 and attempt < 2
+
+
+class _DuplicateInstanceId(ReferenceClient):
+    def encode(self, params: Mapping[str, str]) -> str:
+        encoded = super().encode(params)
+        if "InstanceId" in params and "Signature" in params:
+            return encoded + "&" + super().encode({"InstanceId": params["InstanceId"]})
+        return encoded
+
+
+class _RawPlus(ReferenceClient):
+    """Leaves `+` unescaped on the wire, where form decoding makes it a space."""
+
+    def encode(self, params: Mapping[str, str]) -> str:
+        return super().encode(params).replace("%2B", "+")
+
+
+class _PutMethod(ReferenceClient):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(method="PUT", **kwargs)  # type: ignore[arg-type]
+
+
+class _MessageRewritten(ReferenceClient):
+    def interpret(self, response: WireResponse) -> Outcome:
+        outcome = super().interpret(response)
+        if outcome.ok or outcome.code is None:
+            return outcome
+        return Outcome.error(
+            outcome.code, f"Error: {outcome.message}", outcome.request_id, outcome.http_status
+        )
+
+
+class _SuccessOnAnything(ReferenceClient):
+    """Takes any 200 for a success, readable body or not."""
+
+    def interpret(self, response: WireResponse) -> Outcome:
+        if response.status == 200:
+            return Outcome.success(response.request_id)
+        return super().interpret(response)
+
+
+def _hangs(call: RebootCall) -> Outcome:
+    threading.Event().wait(3600)
+    raise AssertionError("unreachable")
+
+
+def _raises(call: RebootCall) -> Outcome:
+    raise RuntimeError("the adapter crashed")
+
+
+@dataclass(frozen=True)
+class FaultyClient:
+    """A named faulty variant and the requirement ids the client suite must fail it on."""
+
+    name: str
+    breaks: tuple[str, ...]
+    factory: Callable[[], Callable[[RebootCall], Outcome]]
+    httpx_based: bool = True
+
+    def adapter(self, timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
+        """The variant as a client adapter (`--ecs-client faulty-<name>`)."""
+        return CallableAdapter(
+            self.factory(),
+            name=f"faulty-{self.name}",
+            timeout_s=timeout_s,
+            httpx_based=self.httpx_based,
+        )
+
+
+def _ref(
+    cls: type[ReferenceClient], **kwargs: object
+) -> Callable[[], Callable[[RebootCall], Outcome]]:
+    return lambda: cls(**kwargs).reboot_instance  # type: ignore[arg-type]
+
+
+_VARIANTS = (
+    FaultyClient("plus-encoding", ("protocol.signature.v2",), _ref(_PlusEncoding)),
+    FaultyClient("fixed-nonce", ("protocol.nonce.unique",), _ref(_FixedNonce)),
+    FaultyClient("wrong-version", ("protocol.version.value",), _ref(_WrongVersion)),
+    FaultyClient("stale-timestamp", ("protocol.timestamp.expired",), _ref(_StaleTimestamp)),
+    FaultyClient(
+        "millisecond-timestamp", ("protocol.timestamp.format",), _ref(_MillisecondTimestamp)
+    ),
+    FaultyClient(
+        "swallowed-code",
+        ("doc.error.404.InvalidInstanceId.NotFound", "doc.dryrun.passes"),
+        _ref(_SwallowedCode),
+    ),
+    FaultyClient(
+        "lost-request-id",
+        ("doc.response.RequestId", "doc.error.404.InvalidInstanceId.NotFound"),
+        _ref(_LostRequestId),
+    ),
+    FaultyClient(
+        "message-rewritten",
+        ("doc.error.403.IncorrectInstanceStatus.message-2",),
+        _ref(_MessageRewritten),
+    ),
+    FaultyClient("force-stop-when-unset", ("doc.default.ForceStop",), _ref(_ForceStopWhenUnset)),
+    FaultyClient("dry-run-dropped", ("doc.param.DryRun.value.true",), _ref(_DryRunDropped)),
+    FaultyClient(
+        "boolean-as-number",
+        ("doc.param.ForceStop.type", "doc.param.DryRun.type"),
+        _ref(_BooleanAsNumber),
+    ),
+    FaultyClient("retry-after-4xx", ("interop.retries.none",), _ref(_RetryAfter4xx)),
+    FaultyClient("duplicate-instance-id", ("protocol.params.merged",), _ref(_DuplicateInstanceId)),
+    FaultyClient("raw-plus", ("interop.encoding.plus-space",), _ref(_RawPlus)),
+    FaultyClient("put-method", ("protocol.method.POST", "protocol.method.GET"), _ref(_PutMethod)),
+    FaultyClient("success-on-anything", ("protocol.envelope.success",), _ref(_SuccessOnAnything)),
+    FaultyClient("hangs", ("doc.response.RequestId",), lambda: _hangs, httpx_based=False),
+    FaultyClient("raises", ("doc.response.RequestId",), lambda: _raises, httpx_based=False),
+)
+
+FAULTY: Mapping[str, FaultyClient] = MappingProxyType({v.name: v for v in _VARIANTS})
+"""Every faulty variant by name."""

@@ -1,0 +1,239 @@
+"""The reference client: RebootInstance over httpx, signature V2 or V3, GET or POST.
+
+It passes the whole client suite, and its small overridable steps (`api_params`, `nonce`,
+`timestamp`, `encode`, `signature_v2`, `interpret`, `resend`) are what the faulty variants of
+`conformance.client.faulty` change, one at a time. Every protocol fact comes from the spec and
+`conformance.protocol` (STYLE.md §3): no signing or encoding code lives here.
+
+    >>> client = ReferenceClient(signature="v3")
+    >>> # client.reboot_instance(RebootCall("127.0.0.1:8080", "i-1", "testid", "testsecret"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import httpx
+
+from conformance.protocol.envelopes import Envelopes, WireResponse, parse_response
+from conformance.protocol.signing import (
+    V2_SIGNATURE_METHOD,
+    V2_SIGNATURE_VERSION,
+    sign_v2,
+    signed_headers_v3,
+)
+from conformance.protocol.wire import format_timestamp, new_nonce, percent_encode
+from conformance.targets.adapters import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    CallableAdapter,
+    ClientAdapter,
+    Outcome,
+    RebootCall,
+)
+
+if TYPE_CHECKING:
+    from conformance.spec.model import Spec
+
+__all__ = [
+    "READ_TIMEOUT_S",
+    "ReferenceClient",
+    "reference_adapter",
+    "reference_get_adapter",
+    "reference_loopback_adapter",
+    "reference_v3_adapter",
+]
+
+# Short on purpose: the client suite's "response never comes" scenario waits this long.
+READ_TIMEOUT_S = 3.0
+_FORM = "application/x-www-form-urlencoded"
+
+
+class ReferenceClient:
+    """A correct RebootInstance client (DESIGN.md §1). `signature`: `v2` | `v3`; `method`:
+    `GET` | `POST`. V2 POST sends every parameter in a form body, V2 GET in the query; V3 sends
+    the API parameters in the query and Action/Version in headers (ALIBABA-RPC.md §1, §5)."""
+
+    httpx_based = True
+
+    def __init__(
+        self,
+        *,
+        signature: str = "v2",
+        method: str = "POST",
+        timeout_s: float = READ_TIMEOUT_S,
+        spec: Spec | None = None,
+    ) -> None:
+        if signature not in ("v2", "v3"):
+            raise ValueError(f"signature must be v2 or v3, not {signature!r}")
+        self.signature = signature
+        self.method = method.upper()
+        self.timeout_s = timeout_s
+        self._spec = spec
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=timeout_s))
+
+    # -- what the steps read -----------------------------------------------------------------
+    @cached_property
+    def spec(self) -> Spec:
+        """The spec the client reads Action, Version and booleans from."""
+        if self._spec is None:
+            from conformance.spec import load_spec
+
+            self._spec = load_spec()
+        return self._spec
+
+    @cached_property
+    def envelopes(self) -> Envelopes:
+        """Envelope facts of the profile (request id header, content types)."""
+        return Envelopes.from_protocol(self.spec.protocol)
+
+    # -- overridable steps -------------------------------------------------------------------
+    def wire_bool(self, value: bool) -> str:
+        """A boolean as sent: the profile's canonical `true`/`false`."""
+        booleans = self.spec.protocol["booleans"]
+        return str(booleans["true"] if value else booleans["false"])
+
+    def api_params(self, call: RebootCall) -> dict[str, str]:
+        """The operation's own parameters; unset booleans are left out (DESIGN.md §6)."""
+        params = {"InstanceId": call.instance_id}
+        if call.force_stop is not None:
+            params["ForceStop"] = self.wire_bool(call.force_stop)
+        if call.dry_run is not None:
+            params["DryRun"] = self.wire_bool(call.dry_run)
+        return params
+
+    def nonce(self) -> str:
+        """A fresh SignatureNonce per request."""
+        return new_nonce()
+
+    def timestamp(self) -> str:
+        """The request time, `YYYY-MM-DDThh:mm:ssZ` UTC."""
+        return format_timestamp()
+
+    def encode(self, params: Mapping[str, str]) -> str:
+        """Parameters as a query string or form body (ALIBABA-RPC.md §4 encoding)."""
+        return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
+
+    def signature_v2(self, method: str, params: Mapping[str, str], secret: str) -> str:
+        """The V2 signature over every parameter but `Signature`."""
+        return sign_v2(method, params, secret)
+
+    def version(self) -> str:
+        """The API version sent."""
+        return self.spec.version
+
+    def resend(self, outcome: Outcome, attempt: int) -> bool:
+        """Whether to send the request again: never (interop.retries.none)."""
+        return False
+
+    def interpret(self, response: WireResponse) -> Outcome:
+        """Turn an HTTP answer into an `Outcome` (DESIGN.md §6)."""
+        status = response.status
+        if 200 <= status < 300:
+            request_id = response.request_id
+            if response.data is None or not response.request_id:
+                reason = response.parse_error or "no RequestId in the body"
+                return Outcome.no_response(f"unusable success response: {reason}", status)
+            return Outcome.success(request_id)
+        code = response.code
+        if not code:
+            reason = response.parse_error or "no Code in the body"
+            return Outcome.no_response(f"HTTP {status} without an error envelope: {reason}", status)
+        return Outcome.error(code, response.message, response.request_id, status)
+
+    # -- the call ----------------------------------------------------------------------------
+    def build_request(self, call: RebootCall) -> httpx.Request:
+        """The signed request for `call`."""
+        base = f"{call.protocol}://{call.endpoint}/"
+        api = self.api_params(call)
+        if self.signature == "v3":
+            query = self.encode(api)
+            headers = signed_headers_v3(
+                self.method,
+                call.endpoint,
+                api,
+                action=self.spec.action,
+                version=self.version(),
+                access_key_id=call.access_key_id,
+                access_key_secret=call.access_key_secret,
+                nonce=self.nonce(),
+                timestamp=self.timestamp(),
+                extra_headers={"accept": str(self.spec.protocol["formats"]["v3_accept"])},
+            )
+            return httpx.Request(self.method, f"{base}?{query}", headers=headers)
+        params = dict(api)
+        params.update(
+            {
+                "Action": self.spec.action,
+                "Version": self.version(),
+                "Format": "JSON",
+                "AccessKeyId": call.access_key_id,
+                "SignatureMethod": V2_SIGNATURE_METHOD,
+                "SignatureVersion": V2_SIGNATURE_VERSION,
+                "SignatureNonce": self.nonce(),
+                "Timestamp": self.timestamp(),
+            }
+        )
+        params["Signature"] = self.signature_v2(self.method, params, call.access_key_secret)
+        encoded = self.encode(params)
+        if self.method == "GET":
+            return httpx.Request("GET", f"{base}?{encoded}")
+        return httpx.Request(
+            self.method, base, content=encoded.encode("ascii"), headers={"content-type": _FORM}
+        )
+
+    def send(self, request: httpx.Request) -> Outcome:
+        """Send once; transport failures become a no-response `Outcome`."""
+        try:
+            response = self._http.send(request)
+        except httpx.TimeoutException as exc:
+            return Outcome.no_response(f"timed out after {self.timeout_s:g} s: {exc!r}")
+        except httpx.HTTPError as exc:
+            return Outcome.no_response(f"transport error: {exc!r}")
+        wire = parse_response(
+            response.status_code,
+            response.headers.multi_items(),
+            response.content,
+            request_id_header=self.envelopes.request_id_header,
+        )
+        return self.interpret(wire)
+
+    def reboot_instance(self, call: RebootCall) -> Outcome:
+        """Make one RebootInstance call (DESIGN.md §6 adapter signature)."""
+        attempt = 0
+        while True:
+            outcome = self.send(self.build_request(call))
+            attempt += 1
+            if not self.resend(outcome, attempt):
+                return outcome
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+
+def _adapter(name: str, client: ReferenceClient, timeout_s: float, httpx: bool) -> ClientAdapter:
+    return CallableAdapter(
+        client.reboot_instance, name=name, timeout_s=timeout_s, httpx_based=httpx
+    )
+
+
+def reference_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
+    """`reference`: V2, POST with a form body; judged in-process through respx and on loopback."""
+    return _adapter("reference", ReferenceClient(signature="v2"), timeout_s, True)
+
+
+def reference_v3_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
+    """`reference-v3`: signature V3, POST, Action/Version in headers."""
+    return _adapter("reference-v3", ReferenceClient(signature="v3"), timeout_s, True)
+
+
+def reference_get_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
+    """`reference-get`: V2 with every parameter in the query of a GET."""
+    return _adapter("reference-get", ReferenceClient(signature="v2", method="GET"), timeout_s, True)
+
+
+def reference_loopback_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
+    """`reference-loopback`: the reference client judged on the loopback server only."""
+    return _adapter("reference-loopback", ReferenceClient(signature="v2"), timeout_s, False)

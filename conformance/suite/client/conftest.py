@@ -1,0 +1,108 @@
+"""Fixtures of the client suite: the adapter under test, the scripted servers, the harness.
+
+The adapter comes from `--ecs-client NAME|module:attr` or `--ecs-client-command 'CMD'`
+(default `reference`). httpx-based adapters are judged on both servers (respx in-process and the
+loopback HTTP server); every other adapter on the loopback server. Every test that takes
+`harness` is parametrized by `server_mode`, so each scenario runs on each applicable server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.errors import ConfigError
+from conformance.spec.model import Spec
+from conformance.suite.client.harness import Exchange, Harness, ScriptedServer
+from conformance.suite.client.respx_server import RespxServer
+from conformance.suite.client.scenarios import special_instance_ids, success_scenario
+from conformance.suite.client.scripted_server import LoopbackServer
+from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions
+from conformance.targets.adapters import (
+    AdapterUnavailable,
+    ClientAdapter,
+    load_adapter,
+)
+
+_ADAPTER_KEY = pytest.StashKey["ClientAdapter | AdapterUnavailable"]()
+_UNAVAILABLE = "unavailable"
+
+
+def _adapter(config: pytest.Config) -> ClientAdapter | AdapterUnavailable:
+    """Load the session's adapter once (at collection: its kind decides the server modes)."""
+    if _ADAPTER_KEY not in config.stash:
+        options: SuiteOptions = config.stash[OPTIONS_KEY]
+        # DESIGN.md §6: a hang is a client failure; twice the per-request timeout (10 s by
+        # default) leaves the SDKs' own 3 s read timeout room to answer first.
+        timeout = 2 * options.timeout_s
+        try:
+            loaded: ClientAdapter | AdapterUnavailable = load_adapter(
+                options.client, options.client_command, timeout_s=timeout
+            )
+        except AdapterUnavailable as exc:
+            loaded = exc
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[_ADAPTER_KEY] = loaded
+    return config.stash[_ADAPTER_KEY]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "server_mode" not in metafunc.fixturenames:
+        return
+    adapter = _adapter(metafunc.config)
+    if isinstance(adapter, AdapterUnavailable):
+        modes = [_UNAVAILABLE]
+    elif adapter.httpx_based:
+        modes = [RespxServer.mode, LoopbackServer.mode]
+    else:
+        modes = [LoopbackServer.mode]
+    metafunc.parametrize("server_mode", modes, scope="session", indirect=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    adapter = config.stash.get(_ADAPTER_KEY, None)
+    if adapter is not None and not isinstance(adapter, AdapterUnavailable):
+        adapter.close()
+
+
+@pytest.fixture(scope="session")
+def server_mode(request: pytest.FixtureRequest) -> str:
+    """`respx` or `loopback` (parametrized by `pytest_generate_tests`)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def client_adapter(pytestconfig: pytest.Config) -> ClientAdapter:
+    """The adapter under test; every test is `not_verified` when it cannot run here."""
+    adapter = _adapter(pytestconfig)
+    if isinstance(adapter, AdapterUnavailable):
+        pytest.skip(f"not verified: {adapter}")
+    return adapter
+
+
+@pytest.fixture(scope="session")
+def harness(
+    server_mode: str, client_adapter: ClientAdapter, spec: Spec, ecs_options: SuiteOptions
+) -> Iterator[Harness]:
+    """The adapter, one scripted server (`server_mode`), the spec and the credentials."""
+    server: ScriptedServer
+    server = RespxServer() if server_mode == RespxServer.mode else LoopbackServer()
+    try:
+        yield Harness(client_adapter, server, spec, ecs_options.credentials)
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def baseline(harness: Harness) -> list[Exchange]:
+    """Successful calls with every combination of the booleans (unset, true, false) and ids
+    carrying every character class: the material of the request checks."""
+    exchanges = []
+    for force_stop in (None, True, False):
+        for dry_run in (None, True, False):
+            exchanges.append(harness.run(success_scenario(force_stop=force_stop, dry_run=dry_run)))
+    for instance_id in special_instance_ids():
+        exchanges.append(harness.run(success_scenario(instance_id=instance_id)))
+    return exchanges

@@ -1,0 +1,87 @@
+"""Small helpers the client-suite tests share: turning problems into failures, reproductions,
+example counts."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+
+from conformance.spec.model import Spec
+from conformance.suite.client.checks import Problem
+from conformance.suite.client.harness import Exchange
+from conformance.suite.failures import RequirementFailure, fail
+from conformance.suite.plugin import SuiteOptions
+from conformance.targets.adapters import ClientAdapter, CommandAdapter
+
+__all__ = [
+    "client_failure",
+    "example_count",
+    "problems_failure",
+    "reproduce",
+]
+
+_MAX_SHOWN = 3
+
+
+def reproduce(options: SuiteOptions, test_name: str) -> str:
+    """The command that re-runs one test of the client suite for the same adapter."""
+    parts = ["python", "-m", "pytest", "--pyargs", "conformance.suite.client"]
+    if options.client_command:
+        parts += ["--ecs-client-command", options.client_command]
+    else:
+        parts += ["--ecs-client", options.client or "reference"]
+    if options.seed is not None:
+        parts += ["--ecs-seed", str(options.seed)]
+    parts += ["-k", test_name]
+    return shlex.join(parts)
+
+
+def example_count(options: SuiteOptions, adapter: ClientAdapter) -> int:
+    """Hypothesis examples for the client suite: a fifth of `--ecs-examples` for in-process
+    adapters (SDKs are slow-ish), a tenth for command adapters (one process per call)."""
+    share = 10 if isinstance(adapter, CommandAdapter) else 5
+    return max(3, min(50, options.examples // share))
+
+
+def problems_failure(
+    spec: Spec,
+    requirement: str | Sequence[str],
+    problems: Sequence[Problem],
+    exchanges: Iterable[Exchange],
+    reproduction: str,
+) -> RequirementFailure:
+    """The failure for `problems`: the first few, and the exchanges they come from."""
+    shown = problems[:_MAX_SHOWN]
+    expected = "; ".join(dict.fromkeys(p.expected for p in shown))
+    received = "; ".join(p.received for p in shown)
+    if len(problems) > _MAX_SHOWN:
+        received += f" (and {len(problems) - _MAX_SHOWN} more)"
+    bad = {id(p.request) for p in shown if p.request is not None}
+    text = [e.describe() for e in exchanges if any(id(r) in bad for r in e.requests)]
+    return fail(
+        spec,
+        requirement,
+        expected=expected,
+        received=received,
+        exchange="\n\n".join(text[:2]),
+        reproduce=reproduction,
+    )
+
+
+def client_failure(
+    spec: Spec,
+    requirement: str | Sequence[str],
+    exchange: Exchange,
+    expected: str,
+    reproduction: str,
+) -> RequirementFailure:
+    """The adapter misbehaved (raised, hung, exited, garbage): a failure with its evidence."""
+    assert exchange.failure is not None
+    return fail(
+        spec,
+        requirement,
+        expected=expected,
+        received=str(exchange.failure),
+        exchange=exchange.describe(),
+        reproduce=reproduction,
+    )
