@@ -116,18 +116,7 @@ class _RpcEndpoint:
             status, payload, ctype = self._error(
                 err, self._guess_format(raw_query, headers), request_id
             )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", ctype.encode("latin-1")),
-                    (b"content-length", str(len(payload)).encode("latin-1")),
-                    (self._rid_header, request_id.encode("latin-1")),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_answer(send, status, ctype, payload, self._rid_header, request_id)
         if self.log_requests:
             LOGGER.info(
                 "%s %s %s %s %d %.1fms",
@@ -208,18 +197,25 @@ class _NotFoundEndpoint:
         error = ApiError.from_variant(rpc.spec.gateway_error("action_not_found"))
         fmt = rpc._guess_format(scope["query_string"], headers)
         status, payload, ctype = rpc._error(error, fmt, request_id)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", ctype.encode("latin-1")),
-                    (b"content-length", str(len(payload)).encode("latin-1")),
-                    (rpc._rid_header, request_id.encode("latin-1")),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_answer(send, status, ctype, payload, rpc._rid_header, request_id)
+
+
+async def _send_answer(
+    send: Send, status: int, ctype: str, payload: bytes, rid_header: bytes, request_id: str
+) -> None:
+    """One complete answer, as raw ASGI messages (the hot path skips Starlette's Response)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", ctype.encode("latin-1")),
+                (b"content-length", str(len(payload)).encode("latin-1")),
+                (rid_header, request_id.encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(
