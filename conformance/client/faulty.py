@@ -214,7 +214,11 @@ _VARIANTS = (
     FaultyClient("duplicate-instance-id", ("protocol.params.merged",), _ref(_DuplicateInstanceId)),
     FaultyClient("raw-plus", ("interop.encoding.plus-space",), _ref(_RawPlus)),
     FaultyClient("put-method", ("protocol.method.POST", "protocol.method.GET"), _ref(_PutMethod)),
-    FaultyClient("success-on-anything", ("protocol.envelope.success",), _ref(_SuccessOnAnything)),
+    FaultyClient(
+        "success-on-anything",
+        ("interop.client.unusable-response",),
+        _ref(_SuccessOnAnything),
+    ),
     FaultyClient("hangs", ("doc.response.RequestId",), lambda: _hangs, httpx_based=False),
     FaultyClient("raises", ("doc.response.RequestId",), lambda: _raises, httpx_based=False),
 )

@@ -29,34 +29,6 @@ _CHANGES_TO = re.compile(r"\bchanges to (?P<status>[A-Z]\w*)")
 _LOCK = re.compile(r'"LockReason"\s*:\s*"(?P<reason>\w+)"')
 _FORCED = re.compile(r"\bforc(?:ed|ibly|e)\b", re.IGNORECASE)
 
-# Texts for profile facts that the profile states as data only (no `text:` of its own); each is
-# the sentence of ALIBABA-RPC.md that the data encodes (section cited).
-_FALLBACK_TEXT = {
-    # ALIBABA-RPC.md §1
-    "protocol.params.merged": (
-        "Parameters may arrive in the query string, in an application/x-www-form-urlencoded "
-        "body, or split between both; a server merges them (and signs over the merged set)."
-    ),
-    # ALIBABA-RPC.md §3 (every envelope carries a RequestId; each request is its own)
-    "protocol.request-id.unique": (
-        "Every response, success or error, carries the RequestId of its own request."
-    ),
-    # ALIBABA-RPC.md §4 (note)
-    "interop.encoding.plus-space": (
-        "The new Python SDK writes a space as + on the wire (form encoding): decode the wire "
-        "value first, then re-encode with the rule above."
-    ),
-    # ALIBABA-RPC.md §3
-    "interop.v3.json": (
-        "V3 requests carry no Format; they send Accept: application/json and expect JSON."
-    ),
-    # ALIBABA-RPC.md §3
-    "interop.signature-mismatch.colon": (
-        "The old Python SDK crashes on a SignatureDoesNotMatch whose Message contains no ':'; "
-        "the real service appends ' server string to sign is:<StringToSign>'."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class BulletFact:
@@ -225,8 +197,6 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
 
     def add(rid: str, level: str, kind: str, key: str, text: str | None = None) -> None:
         if text is None:
-            text = _FALLBACK_TEXT.get(rid)
-        if text is None:
             node = _get(profile, key)
             text = str(node["text"]) if isinstance(node, dict) and "text" in node else str(node)
         out.append(Requirement(rid, level, kind, text, f"profile:{key}"))
@@ -240,7 +210,7 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
             "api.methods",
             f"{m} is an allowed method for {op.action} (api.methods: {', '.join(methods)}).",
         )
-    add("protocol.params.merged", "protocol", "transport", "api.methods")
+    add("protocol.params.merged", "protocol", "transport", "api.merged_parameters")
     add("protocol.signature.v2", "protocol", "signature", "signatures.v2")
     add("protocol.signature.v3", "protocol", "signature", "signatures.v3")
     add("protocol.signature.mismatch", "protocol", "signature", "gateway_errors.signature_mismatch")
@@ -294,7 +264,7 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
     )
     add("protocol.envelope.success", "protocol", "envelope", "envelopes.success")
     add("protocol.envelope.error", "protocol", "envelope", "envelopes.error")
-    add("protocol.request-id.unique", "protocol", "envelope", "envelopes.error.fields")
+    add("protocol.request-id.unique", "protocol", "envelope", "envelopes.request_id")
     types = profile["formats"]["content_types"]
     add(
         "protocol.content-type",
@@ -344,18 +314,20 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
             "a server accepts and ignores them."
         ),
     )
-    add("interop.encoding.plus-space", "interop", "encoding", "signatures.v2")
-    add("interop.v3.json", "interop", "format", "formats.default_v3")
+    add("interop.encoding.plus-space", "interop", "encoding", "signatures.v2.plus_space")
+    add("interop.v3.json", "interop", "format", "formats.v3_json")
     add("interop.content-type.xml-exact", "interop", "envelope", "formats")
     add("interop.error.status-and-code", "interop", "envelope", "envelopes.both_signals")
     add(
         "interop.signature-mismatch.colon",
         "interop",
         "signature",
-        "gateway_errors.signature_mismatch.variants",
+        "gateway_errors.signature_mismatch.colon",
     )
     add("interop.transient.stopping", "interop", "state", "lifecycle.transient_alternatives")
     add("interop.retries.none", "interop", "retries", "clients.retries")
+    add("interop.retries.after-5xx", "interop", "retries", "clients.retries_after_5xx")
+    add("interop.client.unusable-response", "interop", "client", "clients.unusable_response")
     return out
 
 

@@ -49,13 +49,14 @@ __all__ = [
 SUCCESS, ERROR, RAW, HANG_KIND = "success", "error", "raw", "hang"
 # What a malformed-response scenario sends (issue text, point 3), and the requirement it tests:
 # a client must not take any of them for a success, nor crash on them.
+_UNUSABLE = "interop.client.unusable-response"
 MALFORMED_KINDS: Mapping[str, str] = {
-    "html-502": "protocol.envelope.error",
-    "empty-200": "protocol.envelope.success",
+    "html-502": _UNUSABLE,
+    "empty-200": _UNUSABLE,
     "xml-error": "interop.content-type.xml-exact",
-    "truncated-json-200": "protocol.envelope.success",
-    "truncated-json-500": "protocol.envelope.error",
-    "no-response": "protocol.envelope.success",
+    "truncated-json-200": _UNUSABLE,
+    "truncated-json-500": _UNUSABLE,
+    "no-response": _UNUSABLE,
 }
 
 

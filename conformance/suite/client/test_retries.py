@@ -72,7 +72,7 @@ def test_no_resend_after_client_error(
         )
 
 
-@requirement(_RID)
+@requirement("interop.retries.after-5xx")
 def test_resend_after_server_error_is_reported(
     request: pytest.FixtureRequest,
     harness: Harness,
