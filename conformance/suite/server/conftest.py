@@ -1,0 +1,225 @@
+"""Fixtures of the server suite: the target, its provisioner, the per-test harness `ecs`.
+
+    pytest --pyargs conformance.suite.server --ecs-target embedded
+    pytest --pyargs conformance.suite.server --ecs-target http://127.0.0.1:8080 \
+        [--ecs-control URL | --ecs-fixtures FILE]
+
+`embedded` starts the reference emulator once per session (per xdist worker) on a loopback
+port, with a long reboot time so that an arranged or rebooted status never changes under a
+test. For a URL target the control API is `--ecs-control`, else `<URL>/_conformance` when it
+answers, else the fixtures file, else none (most requirements are then `not_verified`, each
+with its reason).
+
+A target that cannot be reached ends the session with exit status 3 (`TargetUnreachable`,
+DESIGN.md §7): the session fixture raises it, the first test reporting it stops the session,
+and `pytest_sessionfinish` turns the exit status into the error's exit code.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.errors import ConformanceError, TargetUnreachable
+from conformance.spec.model import Spec
+from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions, record_checks
+from conformance.suite.server.harness import ServerContext, ServerHarness, variants_for
+from conformance.targets.http import HttpServerTarget, SafetyGuard, is_loopback_url
+from conformance.targets.provisioners import ControlProvisioner, FixturesProvisioner
+
+SEED_KEY = pytest.StashKey[int]()
+_ABORT_KEY = pytest.StashKey[ConformanceError]()
+_SEED_PROPERTY = "ecs_seed"
+# How long a fixture instance rebooted by an earlier test may take to be back in its listed
+# status, in per-request timeouts (5 s -> 60 s; ALIBABA-RPC.md §8: a reboot settles by itself).
+_FIXTURE_WAIT_FACTOR = 12
+_HARNESS_KEY = pytest.StashKey[tuple[ServerHarness, pytest.FixtureRequest]]()
+# DESIGN.md §4: only a reboot starts a clock-driven transition; the embedded emulator gets a
+# reboot time far beyond any run so `settle` alone ends it (no test depends on wall time).
+_EMBEDDED_REBOOT_SECONDS = 24 * 3600.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fix the session's seed: --hypothesis-seed, else --ecs-seed, else one shared by all xdist
+    workers (derived from the run id), else random. Every generated input derives from it."""
+    chosen = config.getoption("hypothesis_seed", None)
+    if chosen is None:
+        chosen = config.getoption("--ecs-seed", None)
+    if chosen is None:
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput and workerinput.get("testrunuid"):
+            chosen = int(str(workerinput["testrunuid"])[:8], 16)
+        else:
+            chosen = random.SystemRandom().getrandbits(32)
+    config.stash[SEED_KEY] = int(chosen)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`variant`: every signature version x method the options ask for (default: all four)."""
+    if "variant" not in metafunc.fixturenames:
+        return
+    variants = variants_for(metafunc.config.stash[OPTIONS_KEY])
+    metafunc.parametrize("variant", variants, ids=[v.id for v in variants])
+
+
+def _build_context(
+    spec: Spec, options: SuiteOptions, seed: int, stack: list[object]
+) -> ServerContext:
+    request_id_header = str(spec.protocol["envelopes"].get("request_id_header", "x-acs-request-id"))
+    if options.target == "embedded":
+        from conformance.config import EmulatorSettings
+        from conformance.emulator import EmbeddedEmulator
+
+        settings = EmulatorSettings(
+            credentials=(options.credentials,), reboot_seconds=_EMBEDDED_REBOOT_SECONDS
+        )
+        emulator = EmbeddedEmulator(settings, spec=spec).start()
+        stack.append(emulator)
+        target = HttpServerTarget(
+            emulator.url,
+            options.credentials,
+            options.timeout_s,
+            version=spec.version,
+            request_id_header=request_id_header,
+        )
+        control = ControlProvisioner(emulator.control_url, timeout_s=options.timeout_s)
+        return ServerContext(spec, options, target, control, seed, True, "embedded")
+
+    url = options.target
+    target = HttpServerTarget(
+        url,
+        options.credentials,
+        options.timeout_s,
+        version=spec.version,
+        request_id_header=request_id_header,
+    )
+    problem = target.probe()
+    if problem is not None:
+        raise TargetUnreachable(
+            f"the target {url} cannot be reached: {problem}",
+            hint="is the server running, and is --ecs-target its base URL?",
+        )
+    provisioner: ControlProvisioner | FixturesProvisioner
+    if options.control:
+        provisioner = ControlProvisioner(options.control, timeout_s=options.timeout_s)
+        if not provisioner.available():
+            raise TargetUnreachable(
+                f"the test-control API {options.control} does not answer (DESIGN.md §4)",
+                hint="check --ecs-control, or leave it out to use a fixtures file",
+            )
+    else:
+        default = ControlProvisioner(url.rstrip("/") + "/_conformance", timeout_s=options.timeout_s)
+        if options.fixtures is None and default.available():
+            provisioner = default
+        else:
+            default.close()
+            life = spec.protocol.get("lifecycle", {})
+            provisioner = FixturesProvisioner(
+                options.fixtures,
+                target,
+                statuses=tuple(life.get("statuses", ())),
+                disk_ok_status=str(life.get("disk_ok_status", "In_use")),
+                wait_s=_FIXTURE_WAIT_FACTOR * options.timeout_s,
+            )
+    loopback = is_loopback_url(url)
+    allowed: frozenset[str] | None = None
+    if isinstance(provisioner, FixturesProvisioner) and not loopback:
+        allowed = provisioner.instance_ids
+    target.guard = SafetyGuard(
+        operation=spec.action,
+        destructive_allowed=loopback or options.allow_destructive,
+        allowed_ids=allowed,
+        why=f"{url} is not a loopback address",
+    )
+    return ServerContext(spec, options, target, provisioner, seed, False, url)
+
+
+@pytest.fixture(scope="session")
+def server_context(
+    spec: Spec, ecs_options: SuiteOptions, pytestconfig: pytest.Config
+) -> Iterator[ServerContext]:
+    """The session's target, provisioner, oracle and seed."""
+    stack: list[object] = []
+    try:
+        context = _build_context(spec, ecs_options, pytestconfig.stash[SEED_KEY], stack)
+    except ConformanceError:
+        for item in stack:
+            item.stop()  # type: ignore[attr-defined]
+        raise
+    try:
+        yield context
+    finally:
+        context.target.close()
+        close = getattr(context.provisioner, "close", None)
+        if close is not None:
+            close()
+        for item in stack:
+            item.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def ecs(server_context: ServerContext, request: pytest.FixtureRequest) -> ServerHarness:
+    """The per-test harness."""
+    request.node.user_properties.append((_SEED_PROPERTY, server_context.seed))
+    harness = ServerHarness(server_context, request.module.__name__, request.node.originalname)
+    request.node.stash[_HARNESS_KEY] = (harness, request)
+    return harness
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Count the requests each test sends to the target (the run's statistics); recorded before
+    the call's report is made, so the ledger sees it for passing tests too."""
+    entry = item.stash.get(_HARNESS_KEY, None)
+    before = entry[0].target.requests_sent if entry else 0
+    try:
+        return (yield)
+    finally:
+        if entry is not None:
+            record_checks(entry[1], entry[0].target.requests_sent - before)
+
+
+@pytest.fixture
+def target(server_context: ServerContext) -> HttpServerTarget:
+    """The server under test (override to point the suite elsewhere)."""
+    return server_context.target
+
+
+@pytest.fixture
+def provisioner(server_context: ServerContext) -> ControlProvisioner | FixturesProvisioner:
+    """How the suite arranges and observes instances on the target."""
+    return server_context.provisioner
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Stop the session at the first infrastructure error (the target is unreachable)."""
+    report = yield
+    excinfo = call.excinfo
+    if excinfo is not None and isinstance(excinfo.value, TargetUnreachable):
+        item.config.stash[_ABORT_KEY] = excinfo.value
+        item.session.shouldstop = f"target unreachable: {excinfo.value.message}"
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Exit with the infrastructure error's code (3) when the target could not be reached."""
+    error = session.config.stash.get(_ABORT_KEY, None)
+    if error is not None:
+        session.exitstatus = error.exit_code
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how to reproduce the run's generated inputs, and why a session was cut short."""
+    config = terminalreporter.config
+    seed = config.stash.get(SEED_KEY, None)
+    if seed is not None:
+        terminalreporter.write_line(
+            f"ecs-conformance: generated inputs use seed {seed} "
+            f"(reproduce: --hypothesis-seed={seed})"
+        )
+    error = config.stash.get(_ABORT_KEY, None)
+    if error is not None:
+        terminalreporter.write_line(f"ecs-conformance: {error}", red=True, bold=True)

@@ -1,0 +1,430 @@
+"""What a server-suite test works with: `ServerContext` (one per session: spec, target,
+provisioner, oracle, seed) and `ServerHarness` (one per test: calls, arrangement, judging,
+failure messages with a reproducing command).
+
+Tests stay thin: they say what they send and which requirement they verify; the harness turns
+"cannot arrange this here" into `not_verified` with the reason, and every mismatch into a
+`fail(...)` that carries the exchange and `python -m pytest ... --hypothesis-seed=N`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from hypothesis import HealthCheck, given, seed, settings
+
+from conformance.spec.model import ErrorVariant, Spec
+from conformance.suite.failures import RequirementFailure, fail, not_verified
+from conformance.suite.oracle import Expected, LifecycleOracle
+from conformance.targets.base import Condition, InstanceView, Unsupported
+from conformance.targets.http import Exchange, HttpServerTarget
+from conformance.targets.provisioners import (
+    ControlProvisioner,
+    FixturesProvisioner,
+    fresh_instance_id,
+)
+
+if TYPE_CHECKING:
+    from conformance.suite.plugin import SuiteOptions
+
+__all__ = ["ServerContext", "ServerHarness", "Variant", "variants_for"]
+
+Provisioning = ControlProvisioner | FixturesProvisioner
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a call goes on the wire: signature version, method, parameter placement."""
+
+    signature: str
+    method: str
+    placement: str = "query"
+
+    @property
+    def id(self) -> str:
+        """`v2-GET`, `v3-POST-form`..."""
+        base = f"{self.signature}-{self.method}"
+        return base if self.placement == "query" else f"{base}-{self.placement}"
+
+    def kwargs(self) -> dict[str, str]:
+        """Keyword arguments for `HttpServerTarget.call`."""
+        return {"signature": self.signature, "method": self.method, "placement": self.placement}
+
+
+@dataclass
+class ServerContext:
+    """The session's target and everything derived from it."""
+
+    spec: Spec
+    options: SuiteOptions
+    target: HttpServerTarget
+    provisioner: Provisioning
+    seed: int
+    embedded: bool
+    target_label: str  # what --ecs-target said
+    oracle: LifecycleOracle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.oracle = LifecycleOracle(self.spec)
+
+    @property
+    def has_control(self) -> bool:
+        """True when instances can be created, settled, faulted and reset."""
+        return isinstance(self.provisioner, ControlProvisioner)
+
+    @property
+    def real_service(self) -> bool:
+        """A target with no control API that is not ours: may show Stopping as the transient
+        state (`interop.transient.stopping`)."""
+        return not self.embedded and not self.has_control
+
+    @property
+    def clock_may_settle(self) -> bool:
+        """Can a reboot's transition finish by the target's clock while a test runs? Not on the
+        embedded emulator, which the suite starts with a long reboot time."""
+        return not self.embedded
+
+    @property
+    def destructive_allowed(self) -> bool:
+        """May real (non-DryRun) reboots be sent (DESIGN.md §5)?"""
+        guard = self.target.guard
+        return guard is None or guard.destructive_allowed
+
+    def variants(self) -> list[Variant]:
+        """The signature x method combinations the options ask for."""
+        return variants_for(self.options)
+
+
+def variants_for(options: SuiteOptions) -> list[Variant]:
+    """Every signature version x method of the options. POST puts V2 parameters in a form body
+    (as pop-core does) and V3 API parameters in the query (as the new SDKs do)."""
+    out = []
+    for sig in options.signature_versions:
+        for method in options.methods:
+            placement = "form" if (method == "POST" and sig == "v2") else "query"
+            out.append(Variant(sig, method, placement))
+    return out
+
+
+class ServerHarness:
+    """The per-test view: one instance per test function (fixture `ecs`)."""
+
+    def __init__(self, context: ServerContext, module: str, test_name: str) -> None:
+        self.context = context
+        self.spec = context.spec
+        self.target = context.target
+        self.provisioner = context.provisioner
+        self.oracle = context.oracle
+        self._module = module
+        self._test_name = test_name
+
+    # -- hypothesis ---------------------------------------------------------------------------
+    def examples(self, scale: float = 1.0) -> int:
+        """`--ecs-examples` scaled for one property (at least 1)."""
+        return max(1, round(self.context.options.examples * scale))
+
+    def given(
+        self, *args: Any, scale: float = 1.0, **kwargs: Any
+    ) -> Callable[[Callable[..., None]], Callable[[], None]]:
+        """`@given` with the session's seed and settings: examples scaled from --ecs-examples,
+        no deadline (network), no example database, no health checks about slowness."""
+
+        def wrap(fn: Callable[..., None]) -> Callable[[], None]:
+            configured = settings(
+                max_examples=self.examples(scale),
+                deadline=None,
+                database=None,
+                derandomize=False,
+                suppress_health_check=list(HealthCheck),
+                print_blob=False,
+            )(given(*args, **kwargs)(fn))  # type: ignore[no-untyped-call]
+            return seed(self.context.seed)(configured)  # type: ignore[no-any-return]
+
+        return wrap
+
+    def settings(self, scale: float = 1.0, **overrides: Any) -> settings:
+        """Settings for `run_state_machine_as_test`, like `given`'s."""
+        base: dict[str, Any] = {
+            "max_examples": self.examples(scale),
+            "deadline": None,
+            "database": None,
+            "suppress_health_check": list(HealthCheck),
+            "print_blob": False,
+        }
+        base.update(overrides)
+        return settings(**base)
+
+    # -- reproduction -------------------------------------------------------------------------
+    def reproduce(self) -> str:
+        """One command that re-runs this test with the same inputs."""
+        o = self.context.options
+        args = ["python", "-m", "pytest", "--pyargs", self._module, "-k", self._test_name]
+        args += ["--ecs-target", self.context.target_label]
+        if o.control:
+            args += ["--ecs-control", o.control]
+        if o.fixtures:
+            args += ["--ecs-fixtures", str(o.fixtures)]
+        if o.signature != "both":
+            args += ["--ecs-signature", o.signature]
+        if o.method != "both":
+            args += ["--ecs-method", o.method]
+        args += ["--ecs-examples", str(o.examples), f"--hypothesis-seed={self.context.seed}"]
+        return shlex.join(args)
+
+    # -- calls --------------------------------------------------------------------------------
+    def reboot_params(
+        self,
+        instance_id: str | None,
+        *,
+        force_stop: bool | str | None = None,
+        dry_run: bool | str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """The operation's parameters; booleans as the profile spells them, strings verbatim."""
+        booleans = self.spec.protocol.get("booleans", {})
+        spell = {
+            True: str(booleans.get("true", "true")),
+            False: str(booleans.get("false", "false")),
+        }
+        params: dict[str, str] = {}
+        if instance_id is not None:
+            params["InstanceId"] = instance_id
+        for name, value in (("ForceStop", force_stop), ("DryRun", dry_run)):
+            if isinstance(value, bool):
+                params[name] = spell[value]
+            elif value is not None:
+                params[name] = value
+        params.update(extra or {})
+        return params
+
+    def call(
+        self, params: Mapping[str, str], *, variant: Variant | None = None, **kw: Any
+    ) -> Exchange:
+        """One call of the operation (`variant` or keyword arguments say how it is sent)."""
+        if variant is not None:
+            kw = {**variant.kwargs(), **kw}
+        return self.target.call(self.spec.action, params, **kw)
+
+    def reboot(
+        self,
+        instance_id: str | None,
+        *,
+        force_stop: bool | str | None = None,
+        dry_run: bool | str | None = None,
+        variant: Variant | None = None,
+        **kw: Any,
+    ) -> Exchange:
+        """`call(reboot_params(...))`."""
+        params = self.reboot_params(instance_id, force_stop=force_stop, dry_run=dry_run)
+        return self.call(params, variant=variant, **kw)
+
+    # -- arrangement and observation ----------------------------------------------------------
+    def require_control(self, what: str) -> ControlProvisioner:
+        """The control provisioner, or `not_verified` saying `what` needs it."""
+        if isinstance(self.provisioner, ControlProvisioner):
+            return self.provisioner
+        not_verified(f"{what} needs the test-control API (DESIGN.md §4); none is configured")
+        raise AssertionError("unreachable")
+
+    def require_destructive(self) -> None:
+        """`not_verified` when real reboots may not be sent to this target."""
+        if not self.context.destructive_allowed:
+            not_verified(
+                "needs a real (non-DryRun) reboot and the target is not loopback; pass "
+                "--ecs-allow-destructive (and a fixtures file) to allow it"
+            )
+
+    def arrange(self, condition: Condition, *, id_suffix: str = "") -> str:
+        """An instance in `condition`: created fresh through the control API, or found among the
+        fixtures; else the test is `not_verified` with the reason."""
+        p = self.provisioner
+        if isinstance(p, ControlProvisioner):
+            return p.arrange(condition, fresh_instance_id(id_suffix))
+        iid = p.arrange(condition)
+        if iid is None:
+            not_verified(p.missing_reason(condition))
+            raise AssertionError("unreachable")
+        return iid
+
+    def observe(self, instance_id: str, *, counts: bool = False) -> InstanceView:
+        """The instance now; `counts=True` needs RebootCount/LastForceStop (control API)."""
+        try:
+            view = self.provisioner.observe(instance_id)
+        except Unsupported as exc:
+            not_verified(exc.reason)
+            raise AssertionError("unreachable") from None
+        if view is None:
+            raise AssertionError(f"instance {instance_id!r} vanished from the target")
+        if counts and view.reboot_count is None:
+            not_verified(
+                "RebootCount and LastForceStop are visible only through the test-control API "
+                "(DescribeInstances does not show them)"
+            )
+        return view
+
+    def settle(self, instance_id: str) -> InstanceView | None:
+        """Finish the instance's transition (control API), else `not_verified`."""
+        try:
+            return self.provisioner.settle(instance_id)
+        except Unsupported as exc:
+            not_verified(exc.reason)
+            raise AssertionError("unreachable") from None
+
+    def inject_fault(self, code: str, count: int = 1) -> None:
+        """Queue `count` injected faults for the operation, else `not_verified`."""
+        try:
+            self.provisioner.inject_fault(self.spec.action, code, count)
+        except Unsupported as exc:
+            not_verified(exc.reason)
+
+    def not_found_id(self) -> str:
+        """A random id that names no instance."""
+        return self.provisioner.not_found_id()
+
+    def probe(self, *, id_suffix: str = "") -> tuple[str, Expected]:
+        """An instance id and what a `DryRun=true` reboot of it answers once the request passed
+        the gateway: `DryRunOperation` for an instance in the passing condition (arranged, or a
+        fixture), else the not-found error for a random id. Protocol tests use it so that they
+        never reboot anything."""
+        condition = Condition(self.spec.precondition_status)
+        p = self.provisioner
+        if isinstance(p, ControlProvisioner):
+            return p.arrange(condition, fresh_instance_id(id_suffix)), Expected("dryrun")
+        # Without a control API a listed instance may be mid-reboot (an earlier test, or another
+        # user): a random id's answer never depends on state.
+        return self.not_found_id() + id_suffix, Expected(
+            "error", frozenset({self.oracle.code_not_found})
+        )
+
+    # -- judging ------------------------------------------------------------------------------
+    def fail(
+        self,
+        requirement_ids: str | Sequence[str],
+        *,
+        expected: str,
+        received: str,
+        exchange: Exchange | None = None,
+        note: str = "",
+    ) -> RequirementFailure:
+        """A `RequirementFailure` with the exchange and this test's reproducing command."""
+        text = exchange.describe() if exchange is not None else ""
+        if note:
+            text = f"{note}\n{text}" if text else note
+        return fail(
+            self.spec,
+            requirement_ids,
+            expected=expected,
+            received=received,
+            exchange=self.target.credentials.redact(text),
+            reproduce=self.reproduce(),
+        )
+
+    def answered(self, requirement_ids: str | Sequence[str], exchange: Exchange) -> None:
+        """Fail when the target gave no usable answer (timeout, reset, garbage)."""
+        r = exchange.response
+        if r is None:
+            raise self.fail(
+                requirement_ids,
+                expected="an HTTP answer",
+                received=exchange.summary(),
+                exchange=exchange,
+            )
+        if r.parse_error:
+            raise self.fail(
+                requirement_ids,
+                expected="a JSON or XML body",
+                received=f"HTTP {r.status}, {r.parse_error}",
+                exchange=exchange,
+            )
+
+    def expect(
+        self,
+        requirement_ids: str | Sequence[str],
+        expected: Expected,
+        exchange: Exchange,
+        note: str = "",
+    ) -> None:
+        """Fail unless the answer is what the oracle predicts."""
+        self.answered(requirement_ids, exchange)
+        wrong = self.oracle.mismatch(expected, exchange.response)
+        if wrong is not None:
+            raise self.fail(
+                requirement_ids,
+                expected=expected.describe(self.spec),
+                received=wrong,
+                exchange=exchange,
+                note=note,
+            )
+
+    def expect_error(
+        self, requirement_ids: str | Sequence[str], codes: Sequence[str] | str, exchange: Exchange
+    ) -> None:
+        """Fail unless the answer is one of the documented `codes` (status and message)."""
+        codes = (codes,) if isinstance(codes, str) else tuple(codes)
+        self.expect(requirement_ids, Expected("error", frozenset(codes)), exchange)
+
+    def expect_variant(
+        self,
+        requirement_ids: str | Sequence[str],
+        variants: Sequence[ErrorVariant],
+        exchange: Exchange,
+        note: str = "",
+    ) -> ErrorVariant:
+        """Fail unless the answer matches one of the accepted `variants` (gateway errors: where
+        ALIBABA-RPC.md is unsure, every variant is accepted). Returns the matching one."""
+        self.answered(requirement_ids, exchange)
+        r = exchange.response
+        assert r is not None
+        for v in variants:
+            if v.matches(r.code, r.status, r.message):
+                return v
+        accepted = " or ".join(f"HTTP {v.http_status} {v.code}: {v.message!r}" for v in variants)
+        raise self.fail(
+            requirement_ids,
+            expected=accepted + " (any of the documented variants)",
+            received=exchange.summary(),
+            exchange=exchange,
+            note=note,
+        )
+
+    def expect_envelope_error(
+        self, requirement_ids: str | Sequence[str], exchange: Exchange
+    ) -> None:
+        """Fail unless the answer is a 4xx/5xx error envelope with every documented field."""
+        self.answered(requirement_ids, exchange)
+        r = exchange.response
+        assert r is not None
+        fields = self.spec.protocol["envelopes"]["error"]["fields"]
+        data = r.data or {}
+        missing = [f for f in fields if f not in data]
+        if not 400 <= r.status < 600 or missing:
+            raise self.fail(
+                requirement_ids,
+                expected=f"HTTP 4xx/5xx with fields {', '.join(fields)}",
+                received=f"HTTP {r.status}"
+                + (f", missing {', '.join(missing)}" if missing else ""),
+                exchange=exchange,
+            )
+
+    def check(
+        self,
+        ok: bool,
+        requirement_ids: str | Sequence[str],
+        *,
+        expected: str,
+        received: str,
+        exchange: Exchange | None = None,
+    ) -> None:
+        """Fail with the given texts unless `ok`."""
+        if not ok:
+            raise self.fail(
+                requirement_ids, expected=expected, received=received, exchange=exchange
+            )
+
+    def skip(self, reason: str) -> NoReturn:
+        """`not_verified(reason)`."""
+        not_verified(reason)
+        raise AssertionError("unreachable")

@@ -1,0 +1,215 @@
+"""Running schemathesis (4.x) on the generated OpenAPI against a server target.
+
+* `signing_auth(...)`: a schemathesis auth provider that signs every generated case with
+  signature V2 (protocol/signing.py). It keeps `Action` and `Version` valid and replaces the
+  generated common parameters with real ones, so cases reach the operation; everything else the
+  generator drew (valid or not) is sent and signed as drawn.
+* `documented_error_code`: a check adapted to the RPC style: an error answer is conforming when
+  its envelope's `Code` is one the spec documents for that HTTP status (`x-error-codes`).
+* `CHECKS`: schemathesis' own status-code, content-type, response-schema, server-error and
+  negative-data checks, plus that one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.auths import AuthStorage
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conformance.config import Credentials
+from conformance.protocol.envelopes import parse_response
+from conformance.protocol.signing import signed_params_v2
+from conformance.spec.model import Spec
+from conformance.targets.base import NOT_FOUND_PREFIX
+
+__all__ = [
+    "CHECKS",
+    "case_strategies",
+    "documented_error_code",
+    "load_schema",
+    "normalise",
+    "signing_auth",
+]
+
+# Generated common parameters the signer owns (ALIBABA-RPC.md §2). `Format` stays generated.
+_SIGNER_OWNED = (
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+    "SecurityToken",
+)
+
+
+def load_schema(spec: Spec) -> Any:
+    """The spec's OpenAPI as a schemathesis schema, without the parameters the signer owns:
+    generating (or negating) them is pointless since the auth hook replaces them, and a negative
+    case whose only invalid part the hook repaired would be judged as accepted invalid data."""
+    raw = copy.deepcopy(dict(spec.openapi))  # schemathesis annotates what it loads
+    for operation in raw["paths"]["/"].values():
+        operation["parameters"] = [
+            p for p in operation.get("parameters", []) if p.get("name") not in _SIGNER_OWNED
+        ]
+        body = (operation.get("requestBody") or {}).get("content", {})
+        for media in body.values():
+            schema = media.get("schema") or {}
+            props = schema.get("properties") or {}
+            for name in _SIGNER_OWNED:
+                props.pop(name, None)
+            if "required" in schema:
+                schema["required"] = [n for n in schema["required"] if n not in _SIGNER_OWNED]
+    return schemathesis.openapi.from_dict(raw)
+
+
+def case_strategies(
+    schema: Any,
+    methods: Sequence[str],
+    auth: type,
+    modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+) -> list[Any]:
+    """One hypothesis strategy of signed cases per method and generation mode; `auth` (from
+    `signing_auth`) is applied to every generated case."""
+    storage: AuthStorage[bool] = AuthStorage()
+    storage.auth(refresh_interval=None)(auth)  # a fresh signature per case: no caching
+    return [
+        schema["/"][method].as_strategy(generation_mode=mode, auth_storage=storage)
+        for method in methods
+        for mode in modes
+    ]
+
+
+def normalise(value: object) -> str | list[str] | None:
+    """A generated value as it goes on the wire: None is left out, booleans and numbers become
+    text, objects JSON; lists stay lists (repeated parameters)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return [str(normalise(v) or "") for v in value]
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _clean(container: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (container or {}).items():
+        if key in _SIGNER_OWNED:
+            continue
+        wire = normalise(value)
+        if wire is not None:
+            out[str(key)] = wire
+    return out
+
+
+def signing_auth(
+    spec: Spec,
+    credentials: Credentials,
+    *,
+    safe_ids: bool,
+    before_send: Callable[[Any], None] | None = None,
+) -> type:
+    """An auth provider class (schemathesis' `get`/`set` protocol) that V2-signs each case.
+
+    `safe_ids`: prefix every generated InstanceId with the not-found prefix so no real
+    instance can be touched (DESIGN.md §5, for targets that are not loopback).
+    `before_send(case)` runs after cleaning and before signing (e.g. to arrange the case's id).
+    """
+
+    class RpcSigningAuth:
+        """Signs every generated case with signature V2 (protocol/signing.py)."""
+
+        def get(self, case: Any, context: Any) -> bool:
+            return True
+
+        def set(self, case: Any, data: bool, context: Any) -> None:
+            query = _clean(case.query)
+            body = _clean(case.body) if isinstance(case.body, Mapping) else None
+            for params in (query, body or {}):
+                iid = params.get("InstanceId")
+                if safe_ids and isinstance(iid, str):
+                    params["InstanceId"] = NOT_FOUND_PREFIX + iid
+            case.query, case.body = query, (body if body is not None else case.body)
+            if before_send is not None:
+                before_send(case)
+            merged = {k: (v[0] if isinstance(v, list) and v else v) for k, v in query.items()}
+            merged.update(
+                {k: (v[0] if isinstance(v, list) and v else v) for k, v in (body or {}).items()}
+            )
+            signed = signed_params_v2(
+                case.method.upper(),
+                {k: v for k, v in merged.items() if isinstance(v, str)},
+                action=spec.action,
+                version=spec.version,
+                access_key_id=credentials.access_key_id,
+                access_key_secret=credentials.access_key_secret,
+                fmt=merged.get("Format") if isinstance(merged.get("Format"), str) else None,
+            )
+            for key in (*_SIGNER_OWNED, "Format"):
+                if key in signed and key not in (body or {}):
+                    query[key] = signed[key]
+            case.query = query
+
+    return RpcSigningAuth
+
+
+def _error_patterns(spec: Spec) -> dict[int, list[re.Pattern[str]]]:
+    out: dict[int, list[re.Pattern[str]]] = {}
+    for method in spec.openapi["paths"]["/"].values():
+        for status, response in (method.get("responses") or {}).items():
+            for entry in response.get("x-error-codes") or []:
+                pattern = re.escape(str(entry["code"]))
+                pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "[A-Za-z]+", pattern)
+                out.setdefault(int(status), []).append(re.compile(pattern))
+    return out
+
+
+def documented_error_code(spec: Spec) -> Callable[[Any, Any, Any], None]:
+    """A schemathesis check: an error status must carry an envelope whose `Code` the spec
+    documents for that status (the RPC style puts the error in the body, not in the path)."""
+    patterns = _error_patterns(spec)
+
+    def documented_error_code(ctx: Any, response: Any, case: Any) -> None:
+        status = int(response.status_code)
+        if status < 400:
+            return None
+        wire = parse_response(status, dict(response.headers), bytes(response.content))
+        code = wire.code
+        allowed = patterns.get(status, [])
+        if code is None or not any(p.fullmatch(code) for p in allowed):
+            raise AssertionError(
+                f"HTTP {status} with Code {code!r}: not a code the document gives for {status} "
+                f"({wire.parse_error or 'body parsed'})"
+            )
+        return None
+
+    return documented_error_code
+
+
+CHECKS = (
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    not_a_server_error,
+    negative_data_rejection,
+)
+"""schemathesis' built-in checks that apply to an RPC operation (positive_data_acceptance does
+not: most generated ids name no instance, and the documented answer is then a 404)."""

@@ -1,0 +1,104 @@
+"""State rules of the document's Description: only Running instances restart; after the call
+the instance is Starting, then Running again."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.suite import strategies as S
+from conformance.suite.oracle import ModelInstance
+from conformance.suite.server.harness import ServerHarness, Variant
+from conformance.targets.base import Condition
+
+ONLY_RUNNING = (
+    "doc.state.only-running",
+    "doc.error.403.IncorrectInstanceStatus",
+    "doc.error.403.IncorrectInstanceStatus.message-2",
+)
+AFTER_CALL = ("doc.state.starting-after-call", "doc.response.RequestId")
+
+
+@pytest.mark.requirement(*ONLY_RUNNING)
+def test_only_running_instances_restart(ecs: ServerHarness, variant: Variant) -> None:
+    """Every status but Running: the status error (either documented message), and the
+    instance is not rebooted. A real call where allowed, else a DryRun (same answer)."""
+    statuses = [s for s in ecs.oracle.statuses if s != ecs.spec.precondition_status]
+    dry = None if ecs.context.destructive_allowed else True
+    for status in statuses:
+        condition = Condition(status)
+        iid = ecs.arrange(condition)
+        expected, _ = ecs.oracle.reboot(ModelInstance(condition), dry_run=dry)
+        exchange = ecs.reboot(iid, dry_run=dry, variant=variant)
+        ecs.expect(ONLY_RUNNING, expected, exchange, note=f"arranged Status {status}")
+        view = ecs.observe(iid)
+        ecs.check(
+            view.status == status and view.reboot_count in (None, 0),
+            ONLY_RUNNING,
+            expected=f"the {status} instance untouched",
+            received=f"Status {view.status}, RebootCount {view.reboot_count}",
+            exchange=exchange,
+        )
+
+
+@pytest.mark.requirement(*AFTER_CALL)
+def test_running_instance_restarts_through_the_transient_status(
+    ecs: ServerHarness, variant: Variant
+) -> None:
+    """Running: success with a RequestId; right after, the documented transient status; after
+    settling, Running again with one reboot counted."""
+    ecs.require_destructive()
+    running = S.passing_condition(ecs.spec)
+    iid = ecs.arrange(running)
+    expected, after = ecs.oracle.reboot(ModelInstance(running))
+    exchange = ecs.reboot(iid, variant=variant)
+    ecs.expect(AFTER_CALL, expected, exchange)
+    assert after is not None
+    view = ecs.observe(iid)
+    allowed = ecs.oracle.acceptable_statuses(
+        after, clock_may_settle=ecs.context.clock_may_settle, real_service=ecs.context.real_service
+    )
+    ecs.check(
+        view.status in allowed,
+        "doc.state.starting-after-call",
+        expected=f"Status {' or '.join(sorted(allowed))} right after the call",
+        received=f"Status {view.status}",
+        exchange=exchange,
+    )
+    settled = ecs.settle(iid)
+    final = ecs.oracle.settle(after)
+    ecs.check(
+        settled is not None
+        and settled.status == final.status
+        and settled.reboot_count in (None, final.reboot_count),
+        "doc.state.starting-after-call",
+        expected=f"Status {final.status}, RebootCount {final.reboot_count} once settled",
+        received=f"{settled}",
+        exchange=exchange,
+    )
+
+
+@pytest.mark.requirement("interop.transient.stopping")
+def test_transient_status_on_a_real_service(ecs: ServerHarness) -> None:
+    """A real service may show Stopping instead of Starting after the call (ALIBABA-RPC.md §8);
+    only a real service is judged on this: emulators must show the documented Starting."""
+    if not ecs.context.real_service:
+        ecs.skip(
+            "judged only against a real service (no control API): emulators must show the "
+            "documented transient status, checked by doc.state.starting-after-call"
+        )
+    ecs.require_destructive()
+    running = S.passing_condition(ecs.spec)
+    iid = ecs.arrange(running)
+    expected, after = ecs.oracle.reboot(ModelInstance(running))
+    exchange = ecs.reboot(iid)
+    ecs.expect("interop.transient.stopping", expected, exchange)
+    assert after is not None
+    view = ecs.observe(iid)
+    allowed = ecs.oracle.acceptable_statuses(after, clock_may_settle=True, real_service=True)
+    ecs.check(
+        view.status in allowed,
+        "interop.transient.stopping",
+        expected=f"Status {' or '.join(sorted(allowed))}",
+        received=f"Status {view.status}",
+        exchange=exchange,
+    )

@@ -1,0 +1,554 @@
+"""`HttpServerTarget`: signs RPC calls (V2 or V3, protocol/signing.py) and sends them over one
+keep-alive connection pool; whatever the server does comes back as an `Exchange`.
+
+STYLE.md §7: a misbehaving target yields a verdict, never a traceback. Timeouts, resets, closed
+connections and unreadable answers are captured in `Exchange.error`; nothing here raises for
+what a server does. PERFORMANCE-NOTES.md: `http.client` costs about a quarter of httpx per
+request, so the pool is built on it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import shlex
+import socket
+import ssl
+import threading
+import time
+import unittest
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from conformance.config import Credentials
+from conformance.protocol.envelopes import WireResponse, parse_response
+from conformance.protocol.signing import signed_headers_v3, signed_params_v2
+from conformance.protocol.wire import parse_bool, percent_encode
+from conformance.targets.base import NOT_FOUND_PREFIX, Tamper
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "DestructiveCallRefused",
+    "Exchange",
+    "HttpServerTarget",
+    "PreparedRequest",
+    "SafetyGuard",
+    "SentRequest",
+    "corrupt_signature",
+    "is_loopback_url",
+]
+
+DEFAULT_FORMAT = "JSON"
+"""The `Format` a V2 call sends unless told otherwise (`fmt=None` sends none)."""
+
+_UNSET = "\x00unset"
+_FORM = "application/x-www-form-urlencoded"
+_MAX_BODY = 1 << 20
+_SHOWN_BODY = 1500
+# After this many transport failures in a row the target fails fast: a hanging or dead server
+# must give failures in bounded time, not one timeout per generated example (brief item 8).
+_BREAKER_THRESHOLD = 3
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+class DestructiveCallRefused(unittest.SkipTest):
+    """A real (non-DryRun) call the safety rules of DESIGN.md §5 forbid. A `SkipTest`, so pytest
+    (and hypothesis, which re-raises skips at once) record the test as not verified."""
+
+
+@dataclass(frozen=True)
+class SafetyGuard:
+    """DESIGN.md §5, enforced in one place: against a host that is not loopback, only
+    `DryRun=true` calls of the operation unless destructive calls are allowed, and then only on
+    the named instances (`allowed_ids`; None = any)."""
+
+    operation: str
+    destructive_allowed: bool
+    allowed_ids: frozenset[str] | None = None
+    why: str = ""
+
+    def check(self, action: str, params: Mapping[str, str]) -> None:
+        """Raise `DestructiveCallRefused` for a call the rules forbid."""
+        if action != self.operation or parse_bool(params.get("DryRun", "")) is True:
+            return
+        instance = params.get("InstanceId")
+        if instance is not None and instance.startswith(NOT_FOUND_PREFIX):
+            return  # such an id names no instance: nothing can be rebooted
+        if not self.destructive_allowed:
+            raise DestructiveCallRefused(
+                "not verified: needs a real (non-DryRun) call, and the target is not loopback "
+                f"({self.why}); pass --ecs-allow-destructive to allow it"
+            )
+        if self.allowed_ids is not None and instance not in self.allowed_ids:
+            raise DestructiveCallRefused(
+                f"not verified: {instance!r} is not in the fixtures file; only listed instances "
+                "are rebooted"
+            )
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class PreparedRequest:
+    """A signed request before serialisation; a `Tamper` may change any field.
+
+    `query` and `form` are decoded pairs, encoded on the wire with ALIBABA-RPC.md §4's rule
+    (`plus_spaces` writes a space as `+`, as the new Python SDK does). `body`, when set, is
+    sent as is instead of `form`.
+    """
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    form: list[tuple[str, str]] | None
+    headers: dict[str, str]
+    body: bytes | None = None
+    plus_spaces: bool = False
+
+    def encode_pairs(self, pairs: list[tuple[str, str]]) -> str:
+        """`name=value&...` with the §4 encoding (and `+` for spaces when asked)."""
+        enc = percent_encode
+        text = "&".join(f"{enc(k)}={enc(v)}" for k, v in pairs)
+        return text.replace("%20", "+") if self.plus_spaces else text
+
+    def wire_body(self) -> bytes:
+        """The body bytes as they go on the wire."""
+        if self.body is not None:
+            return self.body
+        if self.form is None:
+            return b""
+        return self.encode_pairs(self.form).encode("ascii")
+
+
+def corrupt_signature(request: PreparedRequest) -> None:
+    """A `Tamper` that changes one character of the signature (V2 parameter or V3 header)."""
+
+    def flip(value: str) -> str:
+        if not value:
+            return "A"
+        last = value[-1]
+        return value[:-1] + ("A" if last != "A" else "B")
+
+    for pairs in (request.query, request.form or []):
+        for i, (k, v) in enumerate(pairs):
+            if k == "Signature":
+                pairs[i] = (k, flip(v))
+                return
+    auth = request.headers.get("authorization")
+    if auth:
+        request.headers["authorization"] = flip(auth)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request exactly as sent (the secret is never part of it; signatures are)."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = field(repr=False)
+    signature: str = "v2"
+    action: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One call: the request as sent and the answer, or the transport error as text."""
+
+    request: SentRequest
+    response: WireResponse | None
+    error: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status, or None when no answer came."""
+        return self.response.status if self.response is not None else None
+
+    @property
+    def code(self) -> str | None:
+        """The body's `Code`, or None."""
+        return self.response.code if self.response is not None else None
+
+    def summary(self) -> str:
+        """One line: `403 IncorrectInstanceStatus: The current ...` or the transport error."""
+        if self.response is None:
+            return f"no answer ({self.error})"
+        r = self.response
+        if r.parse_error:
+            return f"HTTP {r.status}, unreadable body ({r.parse_error})"
+        if r.code is not None:
+            return f"HTTP {r.status} {r.code}: {r.message!r}"
+        return f"HTTP {r.status} {dict(r.data or {})}"
+
+    def describe(self) -> str:
+        """The request and the answer, as text fit for a failure message."""
+        req = self.request
+        lines = [f"> {req.method} {req.url}   (signature {req.signature})"]
+        lines += [f"> {k}: {v}" for k, v in req.headers]
+        if req.body:
+            lines.append("> " + req.body[:_SHOWN_BODY].decode("utf-8", "replace"))
+        if self.response is None:
+            lines.append(f"< no answer after {self.elapsed_s:.2f}s: {self.error}")
+            return "\n".join(lines)
+        r = self.response
+        lines.append(f"< HTTP {r.status}   ({self.elapsed_s * 1000:.1f} ms)")
+        lines += [f"< {k}: {v}" for k, v in r.headers.items()]
+        text = r.body[:_SHOWN_BODY].decode("utf-8", "replace")
+        if len(r.body) > _SHOWN_BODY:
+            text += f" [... {len(r.body)} bytes]"
+        lines.append("< " + text)
+        return "\n".join(lines)
+
+    def curl(self) -> str:
+        """The request as sent, as a curl command. It carries its signature, nonce and time, so
+        a target that checks them answers a replay with a nonce or timestamp error: reproduce a
+        failure with the pytest command of the failure message instead."""
+        req = self.request
+        parts = ["curl", "-sS", "-X", req.method, shlex.quote(req.url)]
+        for k, v in req.headers:
+            if k.lower() in ("host", "content-length"):
+                continue
+            parts += ["-H", shlex.quote(f"{k}: {v}")]
+        if req.body:
+            parts += ["--data-binary", shlex.quote(req.body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+
+class _Pool:
+    """Idle keep-alive connections to one origin; thread-safe."""
+
+    def __init__(self, scheme: str, host: str, port: int | None, timeout_s: float) -> None:
+        self._scheme, self._host, self._port, self._timeout = scheme, host, port, timeout_s
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[http.client.HTTPConnection, bool]:
+        """A connection, and whether it was reused (a reused one may have gone stale)."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        if self._scheme == "https":
+            ctx = ssl.create_default_context()
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._timeout, context=ctx
+            ), False
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout), False
+
+    def put(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class HttpServerTarget:
+    """A server under test reached over HTTP(S).
+
+    >>> from conformance.config import Credentials
+    >>> t = HttpServerTarget("http://127.0.0.1:1", Credentials("id", "s"), timeout_s=0.5)
+    >>> t.call("RebootInstance", {"InstanceId": "i-1", "DryRun": "true"}).error is not None
+    True
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        timeout_s: float = 5.0,
+        *,
+        version: str = "2014-05-26",
+        guard: SafetyGuard | None = None,
+        request_id_header: str = "x-acs-request-id",
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.credentials = credentials
+        self.timeout_s = timeout_s
+        self.guard = guard
+        self._scheme = parts.scheme
+        self._netloc = parts.netloc
+        self._path = (parts.path.rstrip("/") or "") + "/"
+        self._pool = _Pool(parts.scheme, parts.hostname, parts.port, timeout_s)
+        self._request_id_header = request_id_header
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._failures_in_a_row = 0
+        self._last_error = ""
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def requests_sent(self) -> int:
+        """How many requests this target has sent (for the run's statistics)."""
+        return self._sent
+
+    def count_external(self, n: int) -> None:
+        """Count requests sent to this target by another client (e.g. schemathesis)."""
+        with self._lock:
+            self._sent += n
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the target runs on this machine."""
+        return is_loopback_url(self.base_url)
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        self._pool.close()
+
+    def prepare(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        signature: str = "v2",
+        method: str = "GET",
+        placement: str = "query",
+        fmt: str | None = _UNSET,
+        nonce: str | None = None,
+        timestamp: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        version: str | None = None,
+        access_key_id: str | None = None,
+    ) -> PreparedRequest:
+        """Build and sign a request without sending it.
+
+        placement: `query` (everything in the query string), `form` (everything in an
+        urlencoded body, POST only), `split` (API parameters in the body, the rest in the query:
+        ALIBABA-RPC.md §1, the server merges them). V3 always keeps Action/Version in headers.
+        """
+        method = method.upper()
+        if placement not in ("query", "form", "split"):
+            raise ValueError(f"unknown placement {placement!r}")
+        if placement != "query" and method == "GET":
+            raise ValueError("GET requests carry no body: use placement='query'")
+        version = version or self.version
+        key_id = access_key_id or self.credentials.access_key_id
+        headers = {"host": self._netloc}
+        headers.update({k.lower(): v for k, v in (extra_headers or {}).items()})
+        if signature == "v2":
+            fmt_value = DEFAULT_FORMAT if fmt == _UNSET else fmt
+            signed = signed_params_v2(
+                method,
+                params,
+                action=action,
+                version=version,
+                access_key_id=key_id,
+                access_key_secret=self.credentials.access_key_secret,
+                fmt=fmt_value,
+                nonce=nonce,
+                timestamp=timestamp,
+            )
+            pairs = list(signed.items())
+            if placement == "query":
+                return PreparedRequest(method, self._path, pairs, None, headers)
+            if placement == "form":
+                headers["content-type"] = _FORM
+                return PreparedRequest(method, self._path, [], pairs, headers)
+            api = [(k, v) for k, v in pairs if k in params]
+            rest = [(k, v) for k, v in pairs if k not in params]
+            headers["content-type"] = _FORM
+            return PreparedRequest(method, self._path, rest, api, headers)
+        if signature != "v3":
+            raise ValueError(f"unknown signature version {signature!r}")
+        api_params = dict(params)
+        if fmt not in (_UNSET, None):
+            api_params["Format"] = str(fmt)
+        headers.setdefault("accept", "application/json")
+        query: list[tuple[str, str]] = list(api_params.items())
+        form: list[tuple[str, str]] | None = None
+        if placement == "form":
+            query, form = [], query
+        elif placement == "split":
+            names = list(api_params)
+            query = [(k, api_params[k]) for k in names[: len(names) // 2]]
+            form = [(k, api_params[k]) for k in names[len(names) // 2 :]]
+        draft = PreparedRequest(method, self._path, query, form, headers)
+        body = draft.wire_body()
+        content_type = _FORM if form is not None else None
+        v3_headers = signed_headers_v3(
+            method,
+            self._netloc,
+            dict(query),
+            action=action,
+            version=version,
+            access_key_id=key_id,
+            access_key_secret=self.credentials.access_key_secret,
+            body=body,
+            content_type=content_type,
+            nonce=nonce,
+            timestamp=timestamp,
+            extra_headers={k: v for k, v in headers.items() if k != "host"},
+        )
+        draft.headers = {"host": self._netloc, **v3_headers}
+        draft.body = body if form is not None else None
+        return draft
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        signature: str = "v2",
+        method: str = "GET",
+        placement: str = "query",
+        fmt: str | None = _UNSET,
+        tamper: Tamper | None = None,
+        nonce: str | None = None,
+        timestamp: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        version: str | None = None,
+        access_key_id: str | None = None,
+        plus_spaces: bool = False,
+    ) -> Exchange:
+        """Sign and send one call; never raises for what the server does.
+
+        `fmt`: the V2 `Format` parameter (default JSON; None sends none; with V3 only a given
+        value is sent). `tamper` changes the signed request before it is sent. Raises
+        `DestructiveCallRefused` (a skip) when the safety guard forbids the call.
+        """
+        if self.guard is not None:
+            self.guard.check(action, params)
+        request = self.prepare(
+            action,
+            params,
+            signature=signature,
+            method=method,
+            placement=placement,
+            fmt=fmt,
+            nonce=nonce,
+            timestamp=timestamp,
+            extra_headers=extra_headers,
+            version=version,
+            access_key_id=access_key_id,
+        )
+        request.plus_spaces = plus_spaces
+        if tamper is not None:
+            tamper(request)
+        return self.send(request, signature=signature, action=action, params=params)
+
+    def send(
+        self,
+        request: PreparedRequest,
+        *,
+        signature: str = "v2",
+        action: str = "",
+        params: Mapping[str, str] | None = None,
+    ) -> Exchange:
+        """Send a prepared request as is (used by `call` and by tests that build their own)."""
+        target = request.path
+        if request.query:
+            target += "?" + request.encode_pairs(request.query)
+        body = request.wire_body()
+        headers = dict(request.headers)
+        if body or request.method == "POST":
+            headers["content-length"] = str(len(body))
+        sent = SentRequest(
+            method=request.method,
+            url=f"{self._scheme}://{self._netloc}{target}",
+            headers=tuple(headers.items()),
+            body=body,
+            signature=signature,
+            action=action,
+            params=dict(params or {}),
+        )
+        with self._lock:
+            self._sent += 1
+            tripped = self._failures_in_a_row >= _BREAKER_THRESHOLD
+            last = self._last_error
+        if tripped:
+            return Exchange(
+                sent,
+                None,
+                f"not sent: the target failed {_BREAKER_THRESHOLD} requests in a row "
+                f"(last: {last})",
+            )
+        started = time.perf_counter()
+        response, error = self._roundtrip(request.method, target, headers, body)
+        elapsed = time.perf_counter() - started
+        with self._lock:
+            if response is None:
+                self._failures_in_a_row += 1
+                self._last_error = error or ""
+            else:
+                self._failures_in_a_row = 0
+        return Exchange(sent, response, error, elapsed)
+
+    def probe(self) -> str | None:
+        """None when a TCP (and TLS) connection can be opened, else why not."""
+        conn, _ = self._pool.get()
+        try:
+            conn.connect()
+        except (OSError, ssl.SSLError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        return None
+
+    # -- transport --------------------------------------------------------------------------
+    def _roundtrip(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[WireResponse | None, str | None]:
+        for _attempt in range(2):
+            conn, reused = self._pool.get()
+            try:
+                conn.request(method, target, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read(_MAX_BODY + 1)
+            except _STALE as exc:
+                conn.close()
+                if reused:
+                    continue  # an idle keep-alive connection the server had closed: retry once
+                return None, _describe_error(exc, self.timeout_s)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                conn.close()
+                return None, _describe_error(exc, self.timeout_s)
+            if len(data) > _MAX_BODY:
+                conn.close()
+                return None, f"answer body larger than {_MAX_BODY} bytes"
+            if resp.will_close:
+                conn.close()
+            else:
+                self._pool.put(conn)
+            wire = parse_response(
+                resp.status,
+                resp.getheaders(),
+                data,
+                request_id_header=self._request_id_header,
+            )
+            return wire, None
+        return None, "the connection was closed twice in a row without an answer"
+
+
+def _describe_error(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"timeout: no answer within {timeout_s:g}s"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering"
+    if isinstance(exc, ConnectionResetError):
+        return "the connection was reset by the server"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, http.client.BadStatusLine | http.client.LineTooLong):
+        return f"not an HTTP answer ({type(exc).__name__}: {str(exc)[:200]!r})"
+    if isinstance(exc, http.client.HTTPException):
+        return f"unreadable HTTP answer ({type(exc).__name__}: {str(exc)[:200]})"
+    return f"{type(exc).__name__}: {exc}"

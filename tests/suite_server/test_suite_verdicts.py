@@ -1,0 +1,104 @@
+"""The server suite judged end to end, in subprocesses: the reference passes, single-switch
+mutants fail on the right requirement, broken peers fail in bounded time, an unreachable target
+exits 3."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.config import EmulatorSettings
+from conformance.emulator import Behaviour, EmbeddedEmulator
+
+
+@pytest.fixture
+def emulator_with() -> Iterator:  # type: ignore[type-arg]
+    """`emulator_with(**switches) -> EmbeddedEmulator` served for the test's duration."""
+    started: list[EmbeddedEmulator] = []
+
+    def start(**switches: object) -> EmbeddedEmulator:
+        emu = EmbeddedEmulator(
+            EmulatorSettings(reboot_seconds=86400.0), behaviour=Behaviour(**switches)
+        ).start()
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()
+
+
+def test_reference_passes_everything(run_suite) -> None:  # type: ignore[no-untyped-def]
+    run = run_suite("embedded", examples=5)
+    assert run.returncode == 0, run.output[-3000:]
+    assert not run.ids_with("failed")
+    assert len(run.ids_with("passed")) > 50
+    assert run.checks > 100
+    assert "--hypothesis-seed=1" in run.output
+
+
+def test_reference_behind_a_url_passes(run_suite, emulator_with) -> None:  # type: ignore[no-untyped-def]
+    """A URL target finds the control API at <URL>/_conformance by itself."""
+    emu = emulator_with()
+    run = run_suite(emu.url, "test_dryrun", "test_state", "test_errors")
+    assert run.returncode == 0, run.output[-3000:]
+    assert "doc.dryrun.fails-like-the-call" in run.ids_with("passed")
+
+
+MUTANTS = [
+    ({"dryrun_executes": True}, ("test_dryrun",), "doc.dryrun.no-side-effects"),
+    ({"dryrun_before_validation": True}, ("test_dryrun",), "doc.dryrun.fails-like-the-call"),
+    ({"skip_state_precondition": True}, ("test_state",), "doc.state.only-running"),
+    ({"case_sensitive_booleans": True}, ("test_parameters",), "interop.boolean.capitalised"),
+    ({"errors_http_200": True}, ("test_errors",), "interop.error.status-and-code"),
+    ({"force_stop_default_true": True}, ("test_defaults",), "doc.default.ForceStop"),
+    ({"signature_not_checked": True}, ("test_protocol",), "protocol.signature.mismatch"),
+    ({"v3_unsupported": True}, ("test_protocol",), "protocol.signature.v3"),
+    ({"error_without_request_id": True}, ("test_envelopes",), "protocol.envelope.error"),
+]
+
+
+@pytest.mark.parametrize(
+    ("switches", "modules", "requirement"),
+    MUTANTS,
+    ids=[next(iter(m[0])) for m in MUTANTS],
+)
+def test_single_switch_mutant_is_caught(  # type: ignore[no-untyped-def]
+    run_suite,
+    emulator_with,
+    switches: dict[str, object],
+    modules: tuple[str, ...],
+    requirement: str,
+) -> None:
+    emu = emulator_with(**switches)
+    run = run_suite(emu.url, *modules)
+    assert run.returncode == 1, run.output[-3000:]
+    failed = run.ids_with("failed")
+    assert requirement in failed, f"failed: {sorted(failed)}\n{run.output[-3000:]}"
+    assert "reproduce with: python -m pytest --pyargs conformance.suite.server" in run.output
+
+
+@pytest.mark.parametrize("mode", ["garbage", "hang", "http500"])
+def test_broken_peer_fails_in_bounded_time(run_suite, broken_peer, mode: str) -> None:  # type: ignore[no-untyped-def]
+    peer = broken_peer(mode)
+    run = run_suite(
+        peer.url, "test_envelopes", "test_protocol", extra=("--ecs-timeout=0.5",), timeout=180
+    )
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.ids_with("failed")
+    assert run.seconds < 120
+    expected = {
+        "garbage": "not an HTTP answer",
+        "hang": "timeout",
+        "reset": "reset",
+        "http500": "HTTP 500",
+    }[mode]
+    assert expected in run.output or "failed 3 requests in a row" in run.output, run.output[-3000:]
+
+
+def test_unreachable_target_exits_3(run_suite, closed_url: str) -> None:  # type: ignore[no-untyped-def]
+    run = run_suite(closed_url, "test_parameters", timeout=60)
+    assert run.returncode == 3, run.output[-3000:]
+    assert "cannot be reached" in run.output
+    assert run.seconds < 60
