@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 import click
 
-from conformance.config import Credentials, EmulatorSettings, credentials_from_env
+from conformance.config import (
+    ENV_CONTROL_TOKEN,
+    Credentials,
+    EmulatorSettings,
+    control_token_from_env,
+    credentials_from_env,
+)
 from conformance.errors import ConfigError, ConformanceError
 
 __all__ = ["main"]
@@ -148,6 +154,11 @@ def _suite_options(func: F) -> F:
 @main.command()
 @click.argument("url")
 @click.option("--control", default=None, help="test-control URL [default: URL/_conformance]")
+@click.option(
+    "--control-token",
+    default=None,
+    help="bearer token of the test-control API [default: $ECS_CONFORMANCE_CONTROL_TOKEN]",
+)
 @click.option("--fixtures", default=None, type=click.Path(path_type=Path))
 @click.option("--signature", default="both", type=click.Choice(["v2", "v3", "both"]))
 @click.option("--method", default="both", type=click.Choice(["GET", "POST", "both"]))
@@ -157,6 +168,7 @@ def _suite_options(func: F) -> F:
 def server(
     url: str,
     control: str | None,
+    control_token: str | None,
     fixtures: Path | None,
     signature: str,
     method: str,
@@ -177,7 +189,11 @@ def server(
         options.append(f"--ecs-fixtures={fixtures.resolve()}")
     if allow_destructive:
         options.append("--ecs-allow-destructive")
-    code = _run_and_report("server", url, options, **common)
+    env = {}
+    token = control_token_from_env(control_token)
+    if token:
+        env[ENV_CONTROL_TOKEN] = token
+    code = _run_and_report("server", url, options, env=env, **common)
     sys.exit(code)
 
 
@@ -213,6 +229,7 @@ def _run_and_report(
     examples: int | None,
     workers: int,
     timeout: float,
+    env: dict[str, str] | None = None,
 ) -> int:
     from conformance.runner import SuiteRun, run_suite
 
@@ -224,7 +241,7 @@ def _run_and_report(
     options = [*options, f"--ecs-timeout={timeout}"]
     click.echo(f"{kind} suite against {name} (seed {seed})")
     result = run_suite(
-        SuiteRun(kind, options, credentials, seed, workers=workers),
+        SuiteRun(kind, options, credentials, seed, workers=workers, env=env or {}),
         echo=_progress_echo(),
     )
     report = _write(kind, name, seed, result, waiver_list, credentials, report_dir)

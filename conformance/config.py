@@ -14,14 +14,18 @@ __all__ = [
     "DEFAULT_ACCESS_KEY_SECRET",
     "ENV_ACCESS_KEY_ID",
     "ENV_ACCESS_KEY_SECRET",
+    "ENV_CONTROL_TOKEN",
     "Credentials",
     "EmulatorSettings",
+    "control_token_from_env",
     "credentials_from_env",
 ]
 
 # DESIGN.md §7: the official SDK environment variables, then the emulator's test credentials.
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+# The test-control bearer token travels in the environment, like the secret, never in argv.
+ENV_CONTROL_TOKEN = "ECS_CONFORMANCE_CONTROL_TOKEN"
 DEFAULT_ACCESS_KEY_ID = "testid"
 DEFAULT_ACCESS_KEY_SECRET = "testsecret"
 
@@ -51,6 +55,14 @@ def credentials_from_env(
         access_key_id or env.get(ENV_ACCESS_KEY_ID) or DEFAULT_ACCESS_KEY_ID,
         access_key_secret or env.get(ENV_ACCESS_KEY_SECRET) or DEFAULT_ACCESS_KEY_SECRET,
     )
+
+
+def control_token_from_env(
+    token: str | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The flag first, then `ECS_CONFORMANCE_CONTROL_TOKEN`; None when neither is set."""
+    env = os.environ if environ is None else environ
+    return token or env.get(ENV_CONTROL_TOKEN) or None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ outcome of tests that declare requirements. Target-specific fixtures live in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from conformance.config import Credentials, credentials_from_env
+from conformance.config import Credentials, control_token_from_env, credentials_from_env
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED, Ledger, TestRecord
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class SuiteOptions:
 
     target: str  # "embedded" or a base URL
     control: str | None
+    control_token: str | None = field(repr=False)
     fixtures: Path | None
     credentials: Credentials
     signature: str  # v2 | v3 | both
@@ -66,6 +67,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="server under test: 'embedded' (the reference emulator in-process) or a base URL",
     )
     group.addoption("--ecs-control", default=None, help="test-control base URL (DESIGN.md §4)")
+    group.addoption(
+        "--ecs-control-token",
+        default=None,
+        help="bearer token of the test-control API (default: $ECS_CONFORMANCE_CONTROL_TOKEN)",
+    )
     group.addoption("--ecs-fixtures", default=None, help="black-box fixtures YAML (DESIGN.md §5)")
     group.addoption("--ecs-access-key-id", default=None, help="AccessKey ID (default: env)")
     group.addoption("--ecs-access-key-secret", default=None, help="AccessKey secret")
@@ -98,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS_KEY] = SuiteOptions(
         target=opt("--ecs-target", "embedded"),
         control=opt("--ecs-control", None),
+        control_token=control_token_from_env(opt("--ecs-control-token", None)),
         fixtures=Path(fixtures) if fixtures else None,
         credentials=credentials_from_env(
             opt("--ecs-access-key-id", None), opt("--ecs-access-key-secret", None)

@@ -102,3 +102,38 @@ def test_unreachable_target_exits_3(run_suite, closed_url: str) -> None:  # type
     assert run.returncode == 3, run.output[-3000:]
     assert "cannot be reached" in run.output
     assert run.seconds < 60
+
+
+def test_control_token_reaches_the_control_api(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`ecs-conformance server URL --control-token T` arranges states on a token-protected
+    emulator; without the token, those requirements are not verified (never passed)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from conformance.cli import main
+
+    token = "control-token-for-test"
+    emu = EmbeddedEmulator(EmulatorSettings(reboot_seconds=86400.0, control_token=token)).start()
+    try:
+        args = ["server", emu.url, "--examples", "3", "--signature", "v2", "--method", "GET"]
+        with_token = CliRunner().invoke(
+            main, [*args, "--control-token", token, "--report-dir", str(tmp_path / "a")]
+        )
+        without = CliRunner().invoke(main, [*args, "--report-dir", str(tmp_path / "b")])
+    finally:
+        emu.stop()
+    assert with_token.exit_code == 0, with_token.output[-3000:]
+    verdicts = {
+        r["id"]: r["verdict"]
+        for r in json.loads((tmp_path / "a" / "conformance.json").read_text())["requirements"]
+    }
+    assert verdicts["doc.state.only-running"] == "passed"
+    blind = {
+        r["id"]: r["verdict"]
+        for r in json.loads((tmp_path / "b" / "conformance.json").read_text())["requirements"]
+    }
+    assert blind["doc.state.only-running"] == "not_verified"
+    assert without.exit_code == 0, without.output[-3000:]
+    for report in (tmp_path / "a").iterdir():
+        assert token not in report.read_text(encoding="utf-8")

@@ -103,14 +103,20 @@ def _build_context(
         )
     provisioner: ControlProvisioner | FixturesProvisioner
     if options.control:
-        provisioner = ControlProvisioner(options.control, timeout_s=options.timeout_s)
+        provisioner = ControlProvisioner(
+            options.control, token=options.control_token, timeout_s=options.timeout_s
+        )
         if not provisioner.available():
             raise TargetUnreachable(
                 f"the test-control API {options.control} does not answer (DESIGN.md §4)",
                 hint="check --ecs-control, or leave it out to use a fixtures file",
             )
     else:
-        default = ControlProvisioner(url.rstrip("/") + "/_conformance", timeout_s=options.timeout_s)
+        default = ControlProvisioner(
+            url.rstrip("/") + "/_conformance",
+            token=options.control_token,
+            timeout_s=options.timeout_s,
+        )
         if options.fixtures is None and default.available():
             provisioner = default
         else:
