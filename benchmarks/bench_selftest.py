@@ -1,0 +1,163 @@
+"""Benchmark: a whole selftest (reference + every mutant + faulty clients): wall time, peak RSS.
+
+    python benchmarks/bench_selftest.py --report-dir reports [--examples 8] [--parallel 2]
+
+Prints a table and writes `<report-dir>/bench_selftest.json`. The goal (CI runs selftest on every
+submission): at most 300 s on 2 cores. RSS is sampled from /proc every 100 ms over this process
+and all its descendants (the pytest subprocesses), so "peak total" is what the machine held at
+once; "peak self" is this process (the embedded emulators live here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from conformance.mutants import all_mutants, get_mutant
+from conformance.selftest import DEFAULT_EXAMPLES, run_selftest
+
+GOAL_S = 300.0
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * _PAGE_KIB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class RssSampler:
+    """Samples the summed RSS of this process tree in a background thread."""
+
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval_s = interval_s
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        root = os.getpid()
+        while not self._stop.is_set():
+            tree = _children()
+            pids, todo = [], [root]
+            while todo:
+                pid = todo.pop()
+                pids.append(pid)
+                todo.extend(tree.get(pid, []))
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in pids))
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--no-clients", action="store_true", help="skip the faulty-client half")
+    parser.add_argument("--mutants", default=None, help="comma-separated subset (default: all)")
+    parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
+    args = parser.parse_args(argv)
+
+    mutants = (
+        [get_mutant(n.strip()) for n in args.mutants.split(",")] if args.mutants else all_mutants()
+    )
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    with RssSampler() as sampler:
+        result = run_selftest(
+            report_dir=args.report_dir,
+            seed=args.seed,
+            examples=args.examples,
+            parallel=args.parallel,
+            echo=None if args.quiet else print,
+            include_clients=not args.no_clients,
+            mutants=mutants,
+        )
+    wall = time.monotonic() - t0
+    runs = [*result.references, *result.mutants, *result.faulty_clients]
+    data = {
+        "benchmark": "selftest",
+        "wall_s": round(wall, 2),
+        "goal_s": GOAL_S,
+        "within_goal": wall <= GOAL_S,
+        "peak_rss_total_mib": round(sampler.peak_kib / 1024, 1),
+        "peak_rss_self_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_largest_child_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
+        "runs": len(runs),
+        "run_s_median": round(sorted(r.duration_s for r in runs)[len(runs) // 2], 2),
+        "run_s_max": round(max(r.duration_s for r in runs), 2),
+        "slowest": sorted(((r.name, r.duration_s) for r in runs), key=lambda x: -x[1])[:5],
+        "mutants": len(result.mutants),
+        "mutants_killed": sum(r.killed for r in result.mutants),
+        "faulty_clients": len(result.faulty_clients),
+        "faulty_clients_killed": sum(r.killed for r in result.faulty_clients),
+        "ok": result.ok,
+        "seed": args.seed,
+        "examples": args.examples,
+        "parallel": args.parallel,
+        "cpus": os.cpu_count(),
+    }
+    (args.report_dir / "bench_selftest.json").write_text(
+        json.dumps(data, indent=2) + "\n", encoding="utf-8"
+    )
+    rows = [
+        ("wall time", f"{data['wall_s']:.1f} s (goal <= {GOAL_S:.0f} s)"),
+        ("runs (parallel)", f"{data['runs']} ({args.parallel} at once)"),
+        ("run time median / max", f"{data['run_s_median']:.1f} s / {data['run_s_max']:.1f} s"),
+        ("mutants killed", f"{data['mutants_killed']}/{data['mutants']}"),
+        ("faulty clients killed", f"{data['faulty_clients_killed']}/{data['faulty_clients']}"),
+        ("peak RSS, whole tree", f"{data['peak_rss_total_mib']} MiB"),
+        ("peak RSS, this process", f"{data['peak_rss_self_mib']} MiB"),
+        ("peak RSS, largest child", f"{data['peak_rss_largest_child_mib']} MiB"),
+        ("selftest verdict", "ok" if result.ok else "FAILED"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"\nbench_selftest (seed {args.seed}, {args.examples} examples)")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    print(f"  {'slowest runs':<{width}}  " + ", ".join(f"{n} {s:.1f}s" for n, s in data["slowest"]))
+    if not args.quiet:
+        print()
+        for line in result.kill_matrix_lines():
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,544 @@
+"""Selftest: the suites prove their power by killing every mutant and every faulty client.
+
+The server suite runs against the reference emulator (it must come out clean) and against each
+mutant of `conformance.mutants` (each must fail at least one test); the client suite runs against
+the reference client and each faulty variant of `conformance.client.faulty`. Every run is a
+pytest subprocess (`conformance.runner.run_suite`); `parallel` of them run at once, each emulator
+served in this process from its own thread for the length of its run.
+
+    >>> # result = run_selftest(report_dir=Path("reports"), seed=1)
+    >>> # result.ok, result.kill_matrix_lines()
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from conformance.config import Credentials, EmulatorSettings
+from conformance.emulator.behaviour import Behaviour
+from conformance.errors import ConfigError, ConformanceError
+from conformance.mutants import Mutant, all_mutants, fastfail
+from conformance.runner import SuiteRun, SuiteRunResult, run_suite
+from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
+
+__all__ = [
+    "DEFAULT_CLIENT_MAX_FAILURES",
+    "DEFAULT_CLIENT_TIMEOUT_S",
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_RUN_TIMEOUT_S",
+    "FaultyClient",
+    "SelftestResult",
+    "SubjectResult",
+    "TestFailure",
+    "faulty_clients",
+    "run_selftest",
+]
+
+# Small on purpose: a mutant needs one failing example, and CI runs selftest on every
+# submission (the whole selftest should take at most 5 minutes on 2 cores).
+DEFAULT_EXAMPLES = 8
+DEFAULT_RUN_TIMEOUT_S = 240.0
+# A faulty client's failure can cost the adapter timeout (10 s for a client that hangs), so a
+# faulty client's run stops after this many failed tests; that is plenty to name what caught it.
+DEFAULT_CLIENT_MAX_FAILURES = 8
+# Client runs' per-request timeout (`--ecs-timeout`; the suite gives an adapter twice that):
+# 2.5 s leaves the reference client's own 3 s read timeout room to answer first, and makes a
+# client that hangs cost 5 s per call instead of 10. References and subjects share it.
+DEFAULT_CLIENT_TIMEOUT_S = 2.5
+# The emulators' reboot time: long enough that an observation right after the call (a few ms)
+# sees the transient status even on a loaded machine, short enough that a check waiting for
+# the clock to finish the transition (the never-settles mutant) can do so within a run.
+# The reference and the mutants share it, so only the mutated switch differs between them.
+DEFAULT_REBOOT_SECONDS = 3.0
+_REFERENCE_CLIENT = "reference"
+_MATRIX_IDS = 6  # ids shown per kill-matrix line (selftest.json keeps them all)
+_PYTEST_COMPLETED = (0, 1)  # all passed / some failed; any other exit code is no verdict
+_FAULTY_ADAPTER_PREFIX = "faulty-"  # conformance.targets.adapters: `faulty-<name>`
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FaultyClient:
+    """A faulty variant of the reference client, as selftest sees it."""
+
+    name: str  # the registry's key; the adapter is `faulty-<name>`
+    description: str
+    breaks: tuple[str, ...]
+
+    @property
+    def adapter(self) -> str:
+        """The `--ecs-client` value that selects this variant."""
+        return _FAULTY_ADAPTER_PREFIX + self.name
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    """One failed test of a run: its node id and the requirement ids it declares."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    requirements: tuple[str, ...]
+    reason: str = ""  # the failure's first line, as the ledger keeps it
+
+
+@dataclass(frozen=True)
+class SubjectResult:
+    """What one suite run said about one subject (a reference, a mutant, a faulty client).
+
+    `baseline` holds the tests that failed on the matching reference run too: they say nothing
+    about the subject (same suite, same seed, same node ids), so they neither kill it nor appear
+    in `failed_requirements`.
+    """
+
+    role: str  # reference | mutant | faulty-client
+    kind: str  # server | client
+    name: str
+    description: str = ""
+    breaks: tuple[str, ...] = ()
+    passed: int = 0
+    not_verified: int = 0
+    failures: tuple[TestFailure, ...] = ()
+    baseline: frozenset[str] = frozenset()
+    pytest_exit_code: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None  # the run gave no verdict (timeout, refused options, crash...)
+
+    @property
+    def failed(self) -> int:
+        """How many tests failed (baseline ones included)."""
+        return len(self.failures)
+
+    @property
+    def counted_failures(self) -> tuple[TestFailure, ...]:
+        """The failures that did not happen on the reference."""
+        return tuple(f for f in self.failures if f.nodeid not in self.baseline)
+
+    @property
+    def failed_requirements(self) -> tuple[str, ...]:
+        """Requirement ids of the counted failures, in run order."""
+        ids = (i for f in self.counted_failures for i in f.requirements)
+        return tuple(dict.fromkeys(ids))
+
+    @property
+    def killed(self) -> bool:
+        """A run with a verdict and a failure the reference does not share (pytest exit 1 with
+        no ledgered failure means a test without requirement ids failed: that counts too)."""
+        if self.error is not None:
+            return False
+        return bool(self.counted_failures) or (self.pytest_exit_code == 1 and not self.failures)
+
+    @property
+    def clean(self) -> bool:
+        """A run that verified something and failed nothing (a reference's verdict)."""
+        return (
+            self.error is None
+            and self.pytest_exit_code == 0
+            and not self.failures
+            and (self.passed > 0)
+        )
+
+    @property
+    def caught_as_expected(self) -> bool:
+        """At least one of the `breaks` ids is among the failed tests' requirements."""
+        return bool(set(self.breaks) & set(self.failed_requirements))
+
+    def to_json(self) -> dict[str, Any]:
+        """The selftest.json entry for this subject."""
+        common: dict[str, Any] = {
+            "tests": {
+                "passed": self.passed,
+                "failed": self.failed,
+                "not_verified": self.not_verified,
+            },
+            "failed_tests": [
+                {"test": f.nodeid, "requirements": list(f.requirements), "reason": f.reason}
+                for f in self.counted_failures
+            ],
+            "duration_s": self.duration_s,
+            "pytest_exit_code": self.pytest_exit_code,
+            "error": self.error,
+        }
+        if self.role == "reference":
+            return {
+                "name": self.name,
+                "verdict": "clean" if self.clean else "failed",
+                "failed_requirements": list(self.failed_requirements),
+                **common,
+            }
+        return {
+            "name": self.name,
+            "description": self.description,
+            "breaks": list(self.breaks),
+            "killed": self.killed,
+            "killed_by": list(self.failed_requirements) if self.killed else [],
+            "caught_as_expected": self.caught_as_expected,
+            "failed_on_reference_too": sorted(
+                f.nodeid for f in self.failures if f.nodeid in self.baseline
+            ),
+            **common,
+        }
+
+
+@dataclass(frozen=True)
+class SelftestResult:
+    """The outcome of `run_selftest`; `ok` is the selftest's verdict."""
+
+    seed: int
+    examples: int
+    duration_s: float
+    reference: SubjectResult
+    mutants: tuple[SubjectResult, ...]
+    client_reference: SubjectResult | None = None  # None when clients were not included
+    faulty_clients: tuple[SubjectResult, ...] = ()
+    report_path: Path | None = None
+
+    @property
+    def survivors(self) -> tuple[SubjectResult, ...]:
+        """Mutants and faulty clients that no test caught."""
+        return tuple(s for s in (*self.mutants, *self.faulty_clients) if not s.killed)
+
+    @property
+    def references(self) -> tuple[SubjectResult, ...]:
+        """The reference runs (server, and client when included)."""
+        return (self.reference,) + (
+            (self.client_reference,) if self.client_reference is not None else ()
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Every reference clean and every mutant and faulty client killed."""
+        return all(r.clean for r in self.references) and not self.survivors
+
+    def to_json(self) -> dict[str, Any]:
+        """The content of selftest.json."""
+        clients: dict[str, Any] = {
+            "included": self.client_reference is not None,
+            "reference": None if self.client_reference is None else self.client_reference.to_json(),
+            "faulty": [s.to_json() for s in self.faulty_clients],
+        }
+        return {
+            "ok": self.ok,
+            "seed": self.seed,
+            "examples": self.examples,
+            "duration_s": self.duration_s,
+            "reference": self.reference.to_json(),
+            "mutants": [s.to_json() for s in self.mutants],
+            "clients": clients,
+            "summary": {
+                "mutants": len(self.mutants),
+                "mutants_killed": sum(s.killed for s in self.mutants),
+                "faulty_clients": len(self.faulty_clients),
+                "faulty_clients_killed": sum(s.killed for s in self.faulty_clients),
+                "survivors": [s.name for s in self.survivors],
+            },
+        }
+
+    def kill_matrix_lines(self) -> list[str]:
+        """The kill matrix as text: each subject, whether it died, and the ids that caught it.
+
+        An id marked `*` is one the subject is expected to break; `expected` says whether any
+        such id caught it (a kill by other ids only still counts, but points at a weak check).
+        """
+        lines: list[str] = []
+        for ref in self.references:
+            lines.append(_reference_line(ref))
+        sections = [("server suite x mutants", self.mutants)]
+        if self.client_reference is not None:
+            sections.append(("client suite x faulty clients", self.faulty_clients))
+        for title, subjects in sections:
+            killed = sum(s.killed for s in subjects)
+            lines.append("")
+            lines.append(f"{title}: {killed}/{len(subjects)} killed")
+            width = max((len(s.name) for s in subjects), default=4)
+            lines.append(f"  {'name':<{width}}  killed  expected  caught by (* = an expected id)")
+            for s in subjects:
+                lines.append(_subject_line(s, width))
+        survivors = self.survivors
+        lines.append("")
+        if survivors:
+            lines.append("survivors: " + ", ".join(s.name for s in survivors))
+        lines.append(
+            f"selftest {'passed' if self.ok else 'FAILED'} in {self.duration_s:.1f} s "
+            f"(seed {self.seed}, {self.examples} examples)"
+        )
+        return lines
+
+
+def _reference_line(ref: SubjectResult) -> str:
+    verdict = "clean" if ref.clean else "FAILED"
+    detail = f"{ref.passed} passed, {ref.failed} failed, {ref.not_verified} not verified"
+    if ref.error:
+        detail = f"error: {ref.error.splitlines()[0]}"
+    elif ref.failed_requirements:
+        detail += "; failing: " + " ".join(ref.failed_requirements)
+    return f"{ref.kind} reference ({ref.name}): {verdict} ({detail}, {ref.duration_s:.1f} s)"
+
+
+def _subject_line(s: SubjectResult, width: int) -> str:
+    if s.error:
+        caught = f"(run did not complete: {s.error.splitlines()[0]})"
+    elif not s.killed:
+        caught = "-  (expected: " + " ".join(s.breaks) + ")"
+    else:
+        # expected ids first, so a long list still shows whether the right check fired
+        hits = [f"{i}*" for i in s.failed_requirements if i in s.breaks]
+        others = [i for i in s.failed_requirements if i not in s.breaks]
+        shown = [*hits, *others][: max(len(hits), _MATRIX_IDS)]
+        more = len(hits) + len(others) - len(shown)
+        caught = " ".join(shown) + (f" +{more} more" if more else "")
+        caught = caught or "(a test without requirement ids)"
+    killed = "yes" if s.killed else "NO"
+    expected = ("yes" if s.caught_as_expected else "no") if s.killed else "-"
+    return f"  {s.name:<{width}}  {killed:<6}  {expected:<8}  {caught}"
+
+
+def faulty_clients() -> tuple[FaultyClient, ...]:
+    """The faulty client variants registered in `conformance.client.faulty` (`FAULTY`)."""
+    try:
+        from conformance.client.faulty import FAULTY
+    except ImportError as exc:
+        raise ConfigError(
+            f"the faulty client registry is not available: {exc}",
+            hint="run selftest without the client half (--no-clients)",
+        ) from None
+    variants = []
+    for name, variant in FAULTY.items():
+        breaks = getattr(variant, "breaks", ())
+        variants.append(
+            FaultyClient(
+                name=str(name),
+                # `description` where the registry gives one, else the name in words.
+                description=str(getattr(variant, "description", "") or name.replace("-", " ")),
+                breaks=tuple(str(b) for b in breaks),
+            )
+        )
+    return tuple(variants)
+
+
+@dataclass(frozen=True)
+class _Job:
+    role: str
+    kind: str
+    name: str
+    description: str
+    breaks: tuple[str, ...]
+    behaviour: Behaviour | None  # server jobs: the emulator to start
+    client: str | None  # client jobs: the --ecs-client value
+
+
+def run_selftest(
+    *,
+    report_dir: Path,
+    seed: int,
+    examples: int = DEFAULT_EXAMPLES,
+    parallel: int = 2,
+    echo: Echo | None = None,
+    include_clients: bool = True,
+    mutants: Sequence[Mutant] | None = None,
+    clients: Sequence[FaultyClient] | None = None,
+    timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
+    reboot_seconds: float = DEFAULT_REBOOT_SECONDS,
+    server_options: Sequence[str] = (),
+    client_options: Sequence[str] = (),
+    client_max_failures: int | None = DEFAULT_CLIENT_MAX_FAILURES,
+    client_timeout_s: float | None = DEFAULT_CLIENT_TIMEOUT_S,
+) -> SelftestResult:
+    """Run the suites against the references, every mutant and every faulty client.
+
+    `mutants` / `clients` narrow the run to a subset (default: all); `examples` is the
+    suites' `--ecs-examples`; `timeout_s` bounds each suite run; `reboot_seconds` is the
+    emulators' reboot time; `server_options` / `client_options` are extra `--ecs-*` options;
+    a faulty client's run stops after `client_max_failures` failed tests. Runs against
+    mutants and faulty clients skip hypothesis' shrinking (`conformance.mutants.fastfail`).
+    Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
+    bad arguments (a run that gives no verdict is recorded as such, not raised).
+    """
+    if parallel < 1:
+        raise ConfigError(f"parallel must be at least 1, not {parallel}")
+    if examples < 1:
+        raise ConfigError(f"examples must be at least 1, not {examples}")
+    chosen_mutants = tuple(all_mutants() if mutants is None else mutants)
+    chosen_clients: tuple[FaultyClient, ...] = ()
+    if include_clients:
+        chosen_clients = tuple(faulty_clients() if clients is None else clients)
+    settings = EmulatorSettings(reboot_seconds=reboot_seconds)
+    if client_timeout_s is not None:
+        client_options = [f"--ecs-timeout={client_timeout_s:g}", *client_options]
+    credentials = settings.credentials[0]
+
+    references = [_Job("reference", "server", "reference-emulator", "", (), Behaviour(), None)]
+    if include_clients:
+        references.append(
+            _Job("reference", "client", _REFERENCE_CLIENT, "", (), None, _REFERENCE_CLIENT)
+        )
+    subjects = [
+        _Job("mutant", "server", m.name, m.description, m.breaks, m.behaviour, None)
+        for m in chosen_mutants
+    ] + [
+        _Job("faulty-client", "client", c.name, c.description, c.breaks, None, c.adapter)
+        for c in chosen_clients
+    ]
+    total = len(references) + len(subjects)
+    lock = threading.Lock()
+    done = [0]
+    baselines: dict[str, frozenset[str]] = {}
+
+    def execute(job: _Job) -> SubjectResult:
+        result = _run_job(
+            job,
+            settings=settings,
+            credentials=credentials,
+            seed=seed,
+            examples=examples,
+            timeout_s=timeout_s,
+            extra=server_options if job.kind == "server" else client_options,
+            max_failures=client_max_failures if job.kind == "client" else None,
+        )
+        if job.role != "reference":
+            result = replace(result, baseline=baselines.get(job.kind, frozenset()))
+        if echo is not None:
+            with lock:  # one whole line per finished run, whichever thread finishes it
+                done[0] += 1
+                echo(f"[{done[0]:>2}/{total}] {_progress_text(result)}")
+        return result
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="selftest") as pool:
+        # References first: a test that fails on the reference too says nothing about a
+        # mutant, so their failures are every other run's baseline.
+        refs = {r.kind: r for r in pool.map(execute, references)}
+        baselines.update({k: frozenset(f.nodeid for f in r.failures) for k, r in refs.items()})
+        # Longest runs first (client runs take about twice a server run) to shorten the tail.
+        order = sorted(range(len(subjects)), key=lambda i: subjects[i].kind != "client")
+        finished = dict(zip(order, pool.map(execute, [subjects[i] for i in order]), strict=True))
+    results = [finished[i] for i in range(len(subjects))]
+    duration = round(time.monotonic() - t0, 3)
+
+    result = SelftestResult(
+        seed=seed,
+        examples=examples,
+        duration_s=duration,
+        reference=refs["server"],
+        mutants=tuple(r for r in results if r.role == "mutant"),
+        client_reference=refs.get("client"),
+        faulty_clients=tuple(r for r in results if r.role == "faulty-client"),
+    )
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "selftest.json"
+    path.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    return replace(result, report_path=path)
+
+
+def _progress_text(r: SubjectResult) -> str:
+    label = {"reference": f"{r.kind} reference", "mutant": "mutant", "faulty-client": "client"}
+    head = f"{label[r.role]} {r.name}: "
+    if r.error:
+        return head + f"did not complete ({r.error.splitlines()[0]})"
+    if r.role == "reference":
+        verdict = "clean" if r.clean else "FAILED " + " ".join(r.failed_requirements)
+        return head + f"{verdict} ({r.passed} passed, {r.duration_s:.1f} s)"
+    if r.killed:
+        return head + f"killed by {' '.join(r.failed_requirements) or '?'} ({r.duration_s:.1f} s)"
+    return head + f"SURVIVED ({r.duration_s:.1f} s)"
+
+
+def _run_job(
+    job: _Job,
+    *,
+    settings: EmulatorSettings,
+    credentials: Credentials,
+    seed: int,
+    examples: int,
+    timeout_s: float,
+    extra: Sequence[str],
+    max_failures: int | None,
+) -> SubjectResult:
+    base = SubjectResult(
+        role=job.role,
+        kind=job.kind,
+        name=job.name,
+        description=job.description,
+        breaks=job.breaks,
+    )
+    fast = job.role != "reference"
+    if fast and max_failures:
+        extra = [*extra, f"--maxfail={max_failures}"]
+    t0 = time.monotonic()
+    try:
+        if job.kind == "server":
+            from conformance.emulator.server import EmbeddedEmulator
+
+            with EmbeddedEmulator(settings, behaviour=job.behaviour) as emu:
+                options = [
+                    f"--ecs-target={emu.url.rstrip('/')}",
+                    f"--ecs-control={emu.control_url}",
+                    f"--ecs-examples={examples}",
+                    f"--ecs-reboot-seconds={settings.reboot_seconds:g}",
+                    *extra,
+                ]
+                run = _suite_run("server", options, credentials, seed, timeout_s, fail_fast=fast)
+                outcome = run_suite(run)
+        else:
+            options = [f"--ecs-client={job.client}", f"--ecs-examples={examples}", *extra]
+            run = _suite_run("client", options, credentials, seed, timeout_s, fail_fast=fast)
+            outcome = run_suite(run)
+    except ConformanceError as exc:
+        # A run that did not complete is neither clean nor a kill: the suite must give a
+        # verdict on a misbehaving target, never stop (STYLE.md §7).
+        return replace(base, error=str(exc), duration_s=round(time.monotonic() - t0, 3))
+    return _subject_result(base, outcome)
+
+
+def _suite_run(
+    kind: str,
+    options: Sequence[str],
+    credentials: Credentials,
+    seed: int,
+    timeout_s: float,
+    *,
+    fail_fast: bool,
+) -> SuiteRun:
+    # Mutants and faulty clients need a verdict, not minimal examples: no shrinking there
+    # (conformance.mutants.fastfail). The references keep the suite's own settings.
+    return SuiteRun(
+        kind=kind,
+        options=tuple(options),
+        credentials=credentials,
+        seed=seed,
+        timeout_s=timeout_s,
+        extra_pytest_args=fastfail.plugin_args() if fail_fast else (),
+    )
+
+
+def _subject_result(base: SubjectResult, outcome: SuiteRunResult) -> SubjectResult:
+    if outcome.pytest_exit_code not in _PYTEST_COMPLETED:
+        # pytest's internal error (3) or "no tests collected" (5): the run gave no verdict.
+        tail = "\n".join(outcome.output_tail.splitlines()[-8:])
+        return replace(
+            base,
+            pytest_exit_code=outcome.pytest_exit_code,
+            duration_s=outcome.duration_s,
+            error=f"pytest exit {outcome.pytest_exit_code}: {tail}",
+        )
+    records = list(outcome.ledger)
+    return replace(
+        base,
+        passed=sum(r.outcome == PASSED for r in records),
+        not_verified=sum(r.outcome == NOT_VERIFIED for r in records),
+        failures=tuple(
+            TestFailure(r.nodeid, tuple(r.requirements), r.reason)
+            for r in records
+            if r.outcome == FAILED
+        ),
+        pytest_exit_code=outcome.pytest_exit_code,
+        duration_s=outcome.duration_s,
+    )
