@@ -145,6 +145,12 @@ def _suite_options(func: F) -> F:
             ),
             click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers"),
             click.option("--timeout", default=5.0, type=float, help="per-request timeout (s)"),
+            click.option(
+                "--example-db",
+                default=None,
+                type=click.Path(path_type=Path),
+                help="hypothesis example database to share across CI jobs",
+            ),
         ]
     ):
         func = option(func)
@@ -163,6 +169,12 @@ def _suite_options(func: F) -> F:
 @click.option("--signature", default="both", type=click.Choice(["v2", "v3", "both"]))
 @click.option("--method", default="both", type=click.Choice(["GET", "POST", "both"]))
 @click.option("--allow-destructive", is_flag=True, help="real reboots on a non-loopback target")
+@click.option(
+    "--reboot-seconds",
+    default=None,
+    type=float,
+    help="how long a reboot lasts on the target, if known (stricter lifecycle checks)",
+)
 @_suite_options
 @_friendly
 def server(
@@ -173,6 +185,7 @@ def server(
     signature: str,
     method: str,
     allow_destructive: bool,
+    reboot_seconds: float | None,
     **common: Any,
 ) -> None:
     """Judge the server at URL ('embedded' for the in-process reference emulator)."""
@@ -189,6 +202,8 @@ def server(
         options.append(f"--ecs-fixtures={fixtures.resolve()}")
     if allow_destructive:
         options.append("--ecs-allow-destructive")
+    if reboot_seconds is not None:
+        options.append(f"--ecs-reboot-seconds={reboot_seconds:g}")
     env = {}
     token = control_token_from_env(control_token)
     if token:
@@ -229,6 +244,7 @@ def _run_and_report(
     examples: int | None,
     workers: int,
     timeout: float,
+    example_db: Path | None,
     env: dict[str, str] | None = None,
 ) -> int:
     from conformance.runner import SuiteRun, run_suite
@@ -239,6 +255,8 @@ def _run_and_report(
     if examples is not None:
         options = [*options, f"--ecs-examples={examples}"]
     options = [*options, f"--ecs-timeout={timeout}"]
+    if example_db is not None:
+        options.append(f"--ecs-example-db={example_db.resolve()}")
     click.echo(f"{kind} suite against {name} (seed {seed})")
     result = run_suite(
         SuiteRun(kind, options, credentials, seed, workers=workers, env=env or {}),
@@ -256,9 +274,20 @@ def _run_and_report(
 @click.option("--seed", default=None, type=int)
 @click.option("--examples", default=None, type=int, help="hypothesis examples per property")
 @click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite")
+@click.option(
+    "--example-db",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="hypothesis example database to share across CI jobs",
+)
 @_friendly
 def run(
-    report_dir: Path, waivers: Path | None, seed: int | None, examples: int | None, workers: int
+    report_dir: Path,
+    waivers: Path | None,
+    seed: int | None,
+    examples: int | None,
+    workers: int,
+    example_db: Path | None,
 ) -> None:
     """The main job: the server suite against the embedded reference emulator, the client
     suite against the reference client and every installed official SDK adapter, reports."""
@@ -269,6 +298,8 @@ def run(
     waiver_list = _load_waivers(waivers)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     extra = [f"--ecs-examples={examples}"] if examples is not None else []
+    if example_db is not None:
+        extra.append(f"--ecs-example-db={example_db.resolve()}")
     plan: list[tuple[str, str, list[str]]] = [("server", "embedded", ["--ecs-target=embedded"])]
     for name in available_adapters():
         plan.append(("client", name, [f"--ecs-client={name}"]))

@@ -49,6 +49,8 @@ class SuiteOptions:
     results: Path | None
     examples: int  # hypothesis examples per property (scaled by the suites)
     seed: int | None
+    reboot_seconds: float | None = None  # how long the target's reboot lasts, when known
+    mutant: str | None = None  # embedded target only: serve this mutant instead
 
     @property
     def signature_versions(self) -> tuple[str, ...]:
@@ -90,6 +92,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ecs-examples", type=int, default=100, help="hypothesis examples per property"
     )
     group.addoption("--ecs-seed", type=int, default=None, help="seed for generated inputs")
+    group.addoption(
+        "--ecs-reboot-seconds",
+        type=float,
+        default=None,
+        help="how long a reboot lasts on the target (its clock ends it): lets the suite check "
+        "the transient status strictly and that a reboot ends by itself",
+    )
+    group.addoption(
+        "--ecs-mutant",
+        default=None,
+        help="embedded target only: serve this mutant of the reference emulator",
+    )
+    group.addoption(
+        "--ecs-example-db",
+        default=None,
+        help="hypothesis example database directory, e.g. one CI jobs share through a cache: "
+        "a failure found in one job is replayed first in the next",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,6 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[LEDGER_KEY] = Ledger()
     opt = config.getoption
+    example_db = opt("--ecs-example-db", None)
+    if example_db:
+        # Hypothesis keeps its example database under its home directory; pointing that at a
+        # shared folder is its documented way to share failures between runs.
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(Path(example_db))
     fixtures = opt("--ecs-fixtures", None)
     results = opt("--ecs-results", None)
     config.stash[OPTIONS_KEY] = SuiteOptions(
@@ -118,7 +145,19 @@ def pytest_configure(config: pytest.Config) -> None:
         results=Path(results) if results else None,
         examples=int(opt("--ecs-examples", 100)),
         seed=opt("--ecs-seed", None),
+        reboot_seconds=opt("--ecs-reboot-seconds", None),
+        mutant=opt("--ecs-mutant", None),
     )
+    options = config.stash[OPTIONS_KEY]
+    if options.mutant and options.target != "embedded":
+        raise pytest.UsageError("--ecs-mutant applies to the embedded target only")
+    if options.target != "embedded" and config.getoption("numprocesses", None):
+        # The test-control API's faults and `DELETE /state` are global to a target (DESIGN.md
+        # §4): workers sharing one would disturb each other's arranged states.
+        raise pytest.UsageError(
+            "parallel workers (-n) need a target each: use the embedded target, or run a URL "
+            "target without -n (its control API's faults and resets are shared by all workers)"
+        )
     config.pluginmanager.register(_Recorder(config), "ecs-conformance-recorder")
 
 

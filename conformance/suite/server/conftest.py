@@ -18,6 +18,7 @@ and `pytest_sessionfinish` turns the exit status into the error's exit code.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,6 +40,19 @@ _HARNESS_KEY = pytest.StashKey[tuple[ServerHarness, pytest.FixtureRequest]]()
 # DESIGN.md §4: only a reboot starts a clock-driven transition; the embedded emulator gets a
 # reboot time far beyond any run so `settle` alone ends it (no test depends on wall time).
 _EMBEDDED_REBOOT_SECONDS = 24 * 3600.0
+
+
+class _ShiftableClock:
+    """Wall time plus an offset the suite moves forward: the embedded emulator's clock."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self._offset
+
+    def shift(self, seconds: float) -> None:
+        self._offset += seconds
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +89,13 @@ def _build_context(
         settings = EmulatorSettings(
             credentials=(options.credentials,), reboot_seconds=_EMBEDDED_REBOOT_SECONDS
         )
-        emulator = EmbeddedEmulator(settings, spec=spec).start()
+        behaviour = None
+        if options.mutant:
+            from conformance.mutants import get_mutant
+
+            behaviour = get_mutant(options.mutant).behaviour
+        clock = _ShiftableClock()
+        emulator = EmbeddedEmulator(settings, spec=spec, behaviour=behaviour, clock=clock).start()
         stack.append(emulator)
         target = HttpServerTarget(
             emulator.url,
@@ -85,7 +105,18 @@ def _build_context(
             request_id_header=request_id_header,
         )
         control = ControlProvisioner(emulator.control_url, timeout_s=options.timeout_s)
-        return ServerContext(spec, options, target, control, seed, True, "embedded")
+        label = f"embedded (mutant {options.mutant})" if options.mutant else "embedded"
+        return ServerContext(
+            spec,
+            options,
+            target,
+            control,
+            seed,
+            True,
+            label,
+            reboot_seconds=_EMBEDDED_REBOOT_SECONDS,
+            shift_clock=clock.shift,
+        )
 
     url = options.target
     target = HttpServerTarget(
@@ -139,7 +170,9 @@ def _build_context(
         allowed_ids=allowed,
         why=f"{url} is not a loopback address",
     )
-    return ServerContext(spec, options, target, provisioner, seed, False, url)
+    return ServerContext(
+        spec, options, target, provisioner, seed, False, url, reboot_seconds=options.reboot_seconds
+    )
 
 
 @pytest.fixture(scope="session")

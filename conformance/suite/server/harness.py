@@ -65,6 +65,9 @@ class ServerContext:
     seed: int
     embedded: bool
     target_label: str  # what --ecs-target said
+    reboot_seconds: float | None = None  # how long a reboot lasts on the target, when known
+    # Embedded target only: move the emulator's clock forward (no test sleeps through a reboot).
+    shift_clock: Callable[[float], None] | None = None
     oracle: LifecycleOracle = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +89,15 @@ class ServerContext:
         """Can a reboot's transition finish by the target's clock while a test runs? Not on the
         embedded emulator, which the suite starts with a long reboot time."""
         return not self.embedded
+
+    def may_have_settled(self, elapsed_s: float) -> bool:
+        """Could the target's clock have ended a reboot `elapsed_s` seconds after the call?
+        Unknown reboot time: assume it could (lenient); known: only once that time passed."""
+        if self.embedded:
+            return False
+        if self.reboot_seconds is None:
+            return True
+        return elapsed_s >= self.reboot_seconds
 
     @property
     def destructive_allowed(self) -> bool:

@@ -3,6 +3,8 @@ the instance is Starting, then Running again."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conformance.suite import strategies as S
@@ -16,6 +18,8 @@ ONLY_RUNNING = (
     "doc.error.403.IncorrectInstanceStatus.message-2",
 )
 AFTER_CALL = ("doc.state.starting-after-call", "doc.response.RequestId")
+# A reboot the suite waits for by the wall clock (URL targets with --ecs-reboot-seconds).
+_LONGEST_WAIT_S = 30.0
 
 
 @pytest.mark.requirement(*ONLY_RUNNING)
@@ -50,12 +54,15 @@ def test_running_instance_restarts_through_the_transient_status(
     running = S.passing_condition(ecs.spec)
     iid = ecs.arrange(running)
     expected, after = ecs.oracle.reboot(ModelInstance(running))
+    called = time.monotonic()
     exchange = ecs.reboot(iid, variant=variant)
     ecs.expect(AFTER_CALL, expected, exchange)
     assert after is not None
     view = ecs.observe(iid)
     allowed = ecs.oracle.acceptable_statuses(
-        after, clock_may_settle=ecs.context.clock_may_settle, real_service=ecs.context.real_service
+        after,
+        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - called),
+        real_service=ecs.context.real_service,
     )
     ecs.check(
         view.status in allowed,
@@ -73,6 +80,46 @@ def test_running_instance_restarts_through_the_transient_status(
         "doc.state.starting-after-call",
         expected=f"Status {final.status}, RebootCount {final.reboot_count} once settled",
         received=f"{settled}",
+        exchange=exchange,
+    )
+
+
+@pytest.mark.requirement("doc.state.starting-after-call")
+def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
+    """The transient status is the target's own transition: without anyone calling settle, the
+    instance is Running again once the reboot time has passed (ALIBABA-RPC.md §8)."""
+    ctx = ecs.context
+    seconds = ctx.reboot_seconds
+    if seconds is None:
+        ecs.skip(
+            "the target's reboot time is unknown: pass --ecs-reboot-seconds S (the target's "
+            "reboot duration) to check that a reboot ends by itself"
+        )
+    if ctx.shift_clock is None and seconds > _LONGEST_WAIT_S:
+        ecs.skip(f"a {seconds:g} s reboot is longer than this check waits ({_LONGEST_WAIT_S} s)")
+    ecs.require_destructive()
+    running = S.passing_condition(ecs.spec)
+    iid = ecs.arrange(running)
+    expected, after = ecs.oracle.reboot(ModelInstance(running))
+    exchange = ecs.reboot(iid)
+    ecs.expect("doc.state.starting-after-call", expected, exchange)
+    assert after is not None
+    final = ecs.oracle.settle(after)
+    if ctx.shift_clock is not None:
+        ctx.shift_clock(seconds + 1)
+        patience = 2.0
+    else:
+        patience = seconds * 1.5 + 2.0
+    deadline = time.monotonic() + patience
+    view = ecs.observe(iid)
+    while view.status != final.status and time.monotonic() < deadline:
+        time.sleep(0.1)
+        view = ecs.observe(iid)
+    ecs.check(
+        view.status == final.status,
+        "doc.state.starting-after-call",
+        expected=f"Status {final.status} within {seconds:g} s of the call, without settle",
+        received=f"Status {view.status} {patience:g} s after the reboot time",
         exchange=exchange,
     )
 
