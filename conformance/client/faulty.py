@@ -163,6 +163,7 @@ class FaultyClient:
     breaks: tuple[str, ...]
     factory: Callable[[], Callable[[RebootCall], Outcome]]
     httpx_based: bool = True
+    description: str = ""  # the deviation, as a person would report it
 
     def adapter(self, timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
         """The variant as a client adapter (`--ecs-client faulty-<name>`)."""
@@ -181,46 +182,116 @@ def _ref(
 
 
 _VARIANTS = (
-    FaultyClient("plus-encoding", ("protocol.signature.v2",), _ref(_PlusEncoding)),
-    FaultyClient("fixed-nonce", ("protocol.nonce.unique",), _ref(_FixedNonce)),
-    FaultyClient("wrong-version", ("protocol.version.value",), _ref(_WrongVersion)),
-    FaultyClient("stale-timestamp", ("protocol.timestamp.expired",), _ref(_StaleTimestamp)),
     FaultyClient(
-        "millisecond-timestamp", ("protocol.timestamp.format",), _ref(_MillisecondTimestamp)
+        "plus-encoding",
+        ("protocol.signature.v2",),
+        _ref(_PlusEncoding),
+        description="signs with form encoding (space as +, * kept) instead of RPC percent-encoding",
+    ),
+    FaultyClient(
+        "fixed-nonce",
+        ("protocol.nonce.unique",),
+        _ref(_FixedNonce),
+        description="sends the same SignatureNonce on every call",
+    ),
+    FaultyClient(
+        "wrong-version",
+        ("protocol.version.value",),
+        _ref(_WrongVersion),
+        description="sends an API Version other than the document's",
+    ),
+    FaultyClient(
+        "stale-timestamp",
+        ("protocol.timestamp.expired",),
+        _ref(_StaleTimestamp),
+        description="sends a Timestamp an hour old",
+    ),
+    FaultyClient(
+        "millisecond-timestamp",
+        ("protocol.timestamp.format",),
+        _ref(_MillisecondTimestamp),
+        description="sends a Timestamp with fractional seconds",
     ),
     FaultyClient(
         "swallowed-code",
         ("doc.error.404.InvalidInstanceId.NotFound", "doc.dryrun.passes"),
         _ref(_SwallowedCode),
+        description="reports every error as a generic failure, losing the server's Code",
     ),
     FaultyClient(
         "lost-request-id",
         ("doc.response.RequestId", "doc.error.404.InvalidInstanceId.NotFound"),
         _ref(_LostRequestId),
+        description="drops the RequestId of successes and errors",
     ),
     FaultyClient(
         "message-rewritten",
         ("doc.error.403.IncorrectInstanceStatus.message-2",),
         _ref(_MessageRewritten),
+        description="rewrites the server's Message instead of passing it verbatim",
     ),
-    FaultyClient("force-stop-when-unset", ("doc.default.ForceStop",), _ref(_ForceStopWhenUnset)),
-    FaultyClient("dry-run-dropped", ("doc.param.DryRun.value.true",), _ref(_DryRunDropped)),
+    FaultyClient(
+        "force-stop-when-unset",
+        ("doc.default.ForceStop",),
+        _ref(_ForceStopWhenUnset),
+        description="sends ForceStop=true when the caller left it unset",
+    ),
+    FaultyClient(
+        "dry-run-dropped",
+        ("doc.param.DryRun.value.true",),
+        _ref(_DryRunDropped),
+        description="never sends DryRun, so a dry run really reboots",
+    ),
     FaultyClient(
         "boolean-as-number",
         ("doc.param.ForceStop.type", "doc.param.DryRun.type"),
         _ref(_BooleanAsNumber),
+        description="sends booleans as 1/0",
     ),
-    FaultyClient("retry-after-4xx", ("interop.retries.none",), _ref(_RetryAfter4xx)),
-    FaultyClient("duplicate-instance-id", ("protocol.params.merged",), _ref(_DuplicateInstanceId)),
-    FaultyClient("raw-plus", ("interop.encoding.plus-space",), _ref(_RawPlus)),
-    FaultyClient("put-method", ("protocol.method.POST", "protocol.method.GET"), _ref(_PutMethod)),
+    FaultyClient(
+        "retry-after-4xx",
+        ("interop.retries.none",),
+        _ref(_RetryAfter4xx),
+        description="resends the reboot after a 4xx answer",
+    ),
+    FaultyClient(
+        "duplicate-instance-id",
+        ("protocol.params.merged",),
+        _ref(_DuplicateInstanceId),
+        description="sends InstanceId twice, once in the query and once in the body",
+    ),
+    FaultyClient(
+        "raw-plus",
+        ("interop.encoding.plus-space",),
+        _ref(_RawPlus),
+        description="puts a literal + for a space on the wire and signs it as a plus",
+    ),
+    FaultyClient(
+        "put-method",
+        ("protocol.method.POST", "protocol.method.GET"),
+        _ref(_PutMethod),
+        description="calls with HTTP PUT",
+    ),
     FaultyClient(
         "success-on-anything",
         ("interop.client.unusable-response",),
         _ref(_SuccessOnAnything),
+        description="reports success for any HTTP 200, even an empty or unparsable body",
     ),
-    FaultyClient("hangs", ("doc.response.RequestId",), lambda: _hangs, httpx_based=False),
-    FaultyClient("raises", ("doc.response.RequestId",), lambda: _raises, httpx_based=False),
+    FaultyClient(
+        "hangs",
+        ("doc.response.RequestId",),
+        lambda: _hangs,
+        httpx_based=False,
+        description="never returns (the adapter hangs)",
+    ),
+    FaultyClient(
+        "raises",
+        ("doc.response.RequestId",),
+        lambda: _raises,
+        httpx_based=False,
+        description="crashes with an exception instead of returning an Outcome",
+    ),
 )
 
 FAULTY: Mapping[str, FaultyClient] = MappingProxyType({v.name: v for v in _VARIANTS})
