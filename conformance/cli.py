@@ -392,9 +392,9 @@ def _write(
         waivers=waivers,
         today=date.today(),
         redact=credentials.redact,
-        # A client suite judges what a client does; the server-side requirements it cannot
-        # observe are out of its scope rather than "not verified".
-        scope=None if kind == "server" else (lambda r: r.id in in_ledger),
+        # A client suite judges what a client does, a server suite what a server does: what
+        # the other side alone can break is out of scope rather than "not verified".
+        scope=(lambda r: not r.client_only) if kind == "server" else (lambda r: r.id in in_ledger),
     )
     write_reports(report, report_dir)
     return report

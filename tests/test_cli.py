@@ -58,9 +58,7 @@ def test_server_with_a_non_http_url_exits_2(cli: CliRunner, tmp_path: Path) -> N
 
 
 def test_server_with_a_missing_fixtures_file_exits_2(cli: CliRunner, tmp_path: Path) -> None:
-    result = cli.invoke(
-        main, ["server", "embedded", "--fixtures", str(tmp_path / "none.yaml")]
-    )
+    result = cli.invoke(main, ["server", "embedded", "--fixtures", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2
     assert "none.yaml" in result.output
 

@@ -217,4 +217,5 @@ def load_spec(openapi_path: Path | None = None) -> Spec:
         openapi_sha256=hashlib.sha256(raw).hexdigest(),
         openapi=doc,
         openapi_path=path,
+        sample_requests=tuple(str(t) for t in operation.get("x-sample-requests") or ()),
     )

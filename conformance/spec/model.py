@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CLIENT_ONLY_KINDS",
     "DryRunOutcome",
     "ErrorRow",
     "ErrorVariant",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 LEVELS = ("doc", "protocol", "interop")
+# Requirement kinds about what a client does (retrying, coping with an unusable answer): a
+# server cannot break them, so a server run leaves them out of its scope.
+CLIENT_ONLY_KINDS = frozenset({"retries", "client"})
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,11 @@ class Requirement:
     text: str  # the exact source sentence
     source: str  # "document:LINE" or "profile:KEY"
 
+    @property
+    def client_only(self) -> bool:
+        """Only a client can break it (see CLIENT_ONLY_KINDS)."""
+        return self.kind in CLIENT_ONLY_KINDS
+
 
 @dataclass(frozen=True)
 class ErrorVariant:
@@ -197,6 +206,7 @@ class Spec:
     openapi_sha256: str
     openapi: Mapping[str, Any] = field(repr=False, compare=False)
     openapi_path: Path | None = field(default=None, compare=False)
+    sample_requests: tuple[str, ...] = ()  # x-sample-requests, as printed in the document
 
     # -- parameters -------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -250,6 +260,20 @@ class Spec:
 
     def gateway_variants(self, situation: str, **fields: str) -> tuple[ErrorVariant, ...]:
         return tuple(v.render(**fields) for v in self.gateway_errors[situation])
+
+    def sample_request_params(self, index: int = 0) -> dict[str, str]:
+        """The parameters of a sample request, as printed; placeholders such as
+        `<Common request parameters>` are left out. Empty when there is no such sample."""
+        if index >= len(self.sample_requests):
+            return {}
+        text = "".join(line.strip() for line in self.sample_requests[index].splitlines())
+        query = text.partition("?")[2]
+        out: dict[str, str] = {}
+        for part in query.split("&"):
+            name, sep, value = part.partition("=")
+            if sep and name and not name.startswith("<"):
+                out[name] = value
+        return out
 
     # -- requirements -----------------------------------------------------------------------
     def requirement(self, requirement_id: str) -> Requirement:

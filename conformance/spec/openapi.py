@@ -421,6 +421,9 @@ def build_openapi(
         responses[str(status)] = response
 
     extensions: dict[str, Any] = {"x-action": op.action, "x-api-version": version}
+    if op.sample_requests:
+        # As printed, placeholders such as `<Common request parameters>` included.
+        extensions["x-sample-requests"] = list(op.sample_requests)
     extensions.update(_state_extensions(op, profile))
     dryrun = _dryrun_extension(op, profile)
     if dryrun is not None:
