@@ -39,7 +39,7 @@ def write_run_index(
                 },
             }
         )
-    overall = max((e["exit_code"] for e in entries), default=1)
+    overall = max((report.exit_code for report, _ in runs), default=1)
     doc = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "exit_code": overall,

@@ -215,11 +215,11 @@ class _Recorder:
             reason = _first_failure_line(report)
         else:
             outcome, reason, evidence = PASSED, "", ""
-        checks = sum(int(v) for k, v in report.user_properties if k == _CHECKS_PROPERTY)
+        checks = sum(int(str(v)) for k, v in report.user_properties if k == _CHECKS_PROPERTY)
         self.config.stash[LEDGER_KEY].add(
             TestRecord(
                 nodeid=report.nodeid,
-                requirements=list(ids),
+                requirements=[str(i) for i in ids],  # type: ignore[attr-defined]
                 outcome=outcome,
                 reason=self._redact(reason),
                 evidence=evidence,
