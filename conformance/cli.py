@@ -144,6 +144,9 @@ def _suite_options(func: F) -> F:
                 "--examples", default=None, type=int, help="hypothesis examples per property"
             ),
             click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers"),
+            click.option(
+                "-k", "--select", default=None, help="only tests matching this pytest -k expression"
+            ),
             click.option("--timeout", default=5.0, type=float, help="per-request timeout (s)"),
             click.option(
                 "--example-db",
@@ -245,6 +248,7 @@ def _run_and_report(
     workers: int,
     timeout: float,
     example_db: Path | None,
+    select: str | None,
     env: dict[str, str] | None = None,
 ) -> int:
     from conformance.runner import SuiteRun, run_suite
@@ -258,8 +262,17 @@ def _run_and_report(
     if example_db is not None:
         options.append(f"--ecs-example-db={example_db.resolve()}")
     click.echo(f"{kind} suite against {name} (seed {seed})")
+    extra = ("-k", select) if select else ()
     result = run_suite(
-        SuiteRun(kind, options, credentials, seed, workers=workers, env=env or {}),
+        SuiteRun(
+            kind,
+            options,
+            credentials,
+            seed,
+            workers=workers,
+            env=env or {},
+            extra_pytest_args=extra,
+        ),
         echo=_progress_echo(),
     )
     report = _write(kind, name, seed, result, waiver_list, credentials, report_dir)
