@@ -33,6 +33,7 @@ from conformance.config import Credentials
 from conformance.protocol.envelopes import parse_response
 from conformance.protocol.signing import signed_params_v2
 from conformance.spec.model import Spec
+from conformance.spec.openapi import AUTH_PARAMETERS
 from conformance.targets.base import NOT_FOUND_PREFIX
 
 __all__ = [
@@ -45,17 +46,7 @@ __all__ = [
 ]
 
 # Generated common parameters the signer owns (ALIBABA-RPC.md §2). `Format` stays generated.
-_SIGNER_OWNED = (
-    "Action",
-    "Version",
-    "AccessKeyId",
-    "Signature",
-    "SignatureMethod",
-    "SignatureVersion",
-    "SignatureNonce",
-    "Timestamp",
-    "SecurityToken",
-)
+_SIGNER_OWNED = ("Action", "Version", *AUTH_PARAMETERS)
 
 
 def load_schema(spec: Spec) -> Any:
