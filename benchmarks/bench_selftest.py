@@ -15,70 +15,18 @@ import json
 import os
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import RssSampler
 
 from conformance.mutants import all_mutants, get_mutant
 from conformance.selftest import DEFAULT_EXAMPLES, run_selftest
 
 GOAL_S = 300.0
-_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * _PAGE_KIB
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-class RssSampler:
-    """Samples the summed RSS of this process tree in a background thread."""
-
-    def __init__(self, interval_s: float = 0.1) -> None:
-        self.interval_s = interval_s
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        root = os.getpid()
-        while not self._stop.is_set():
-            tree = _children()
-            pids, todo = [], [root]
-            while todo:
-                pid = todo.pop()
-                pids.append(pid)
-                todo.extend(tree.get(pid, []))
-            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in pids))
-            self._stop.wait(self.interval_s)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def main(argv: list[str] | None = None) -> int:

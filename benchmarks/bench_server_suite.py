@@ -2,10 +2,14 @@
 schemathesis CLI (`st run`) on the same spec and target, for comparison.
 
     python benchmarks/bench_server_suite.py [--rounds 1] [--examples 100] [--st-examples 100]
+                                            [--report-dir reports]
 
 Prints, per round: wall time, CPU time of the run's processes, requests the suite checked (from
-its ledger, `record_checks`) and the rate; then the same for `st run` (requests counted by the
-emulator). The goal (DESIGN / issue): <= 60 s on 2 cores with >= 5,000 checked requests.
+its ledger, `record_checks`), the rate and the peak RSS; then the same for `st run` (requests
+counted by the emulator, which lives in this process and so is not in st run's peak RSS).
+Writes `<report-dir>/bench_server_suite.json`. Peak RSS is `ru_maxrss` from `os.wait4` of the
+run's process (benchmarks/measure.py): the largest peak of any one process in its tree.
+The goal (DESIGN / issue): <= 60 s on 2 cores with >= 5,000 checked requests.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
+import statistics
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from measure import run_measured  # noqa: E402
 
 _HOOKS = textwrap.dedent(
     """
@@ -36,11 +44,6 @@ _HOOKS = textwrap.dedent(
     )
     """
 )
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_suite(workdir: Path, examples: int) -> dict[str, float]:
@@ -61,20 +64,20 @@ def run_suite(workdir: Path, examples: int) -> dict[str, float]:
         "--no-header",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cpu0, t0 = _children_cpu(), time.perf_counter()
-    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
-    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    proc = run_measured(cmd, cwd=workdir, env=env)
+    wall = proc.wall_s
     records = json.loads(ledger.read_text()) if ledger.exists() else []
     checks = sum(int(r["checks"]) for r in records)
     failed = sum(1 for r in records if r["outcome"] == "failed")
     return {
         "wall_s": wall,
-        "cpu_s": cpu,
+        "cpu_s": proc.cpu_s,
         "requests": checks,
         "rate": checks / wall,
         "tests": len(records),
         "failed": failed,
         "exit": proc.returncode,
+        "peak_rss_mib": round(proc.peak_rss_mib, 1),
     }
 
 
@@ -106,16 +109,16 @@ def run_schemathesis_cli(workdir: Path, examples: int) -> dict[str, float]:
             "PYTHONPATH": f"{REPO}{os.pathsep}{workdir}",
             "SCHEMATHESIS_HOOKS": "st_signing_hooks",
         }
-        cpu0, t0 = _children_cpu(), time.perf_counter()
-        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
-        wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+        proc = run_measured(cmd, cwd=workdir, env=env)
+        wall = proc.wall_s
         requests = counter.requests
     return {
         "wall_s": wall,
-        "cpu_s": cpu,
+        "cpu_s": proc.cpu_s,
         "requests": requests,
         "rate": requests / wall if wall else 0.0,
         "exit": proc.returncode,
+        "peak_rss_mib": round(proc.peak_rss_mib, 1),
         "tail": proc.stdout[-400:],
     }  # type: ignore[dict-item]
 
@@ -134,30 +137,57 @@ class _CountingApp:
         await self.app(scope, receive, send)  # type: ignore[operator]
 
 
-def main() -> None:
+def _rounded(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in run.items() if k != "tail"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rounds and `st run`, print a line for each, write the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--examples", type=int, default=100, help="--ecs-examples")
     parser.add_argument("--st-examples", type=int, default=100, help="st run --max-examples")
     parser.add_argument("--skip-st", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    args = parser.parse_args(argv)
+    rounds: list[dict[str, Any]] = []
+    st: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-server-suite-") as tmp:
         workdir = Path(tmp)
         print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
         for i in range(args.rounds):
             r = run_suite(workdir, args.examples)
+            rounds.append(r)
             print(
                 f"suite   round {i + 1}: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
                 f"{r['requests']:.0f} requests checked, {r['rate']:.0f} req/s, "
-                f"{r['tests']:.0f} tests, {r['failed']:.0f} failed, exit {r['exit']:.0f}"
+                f"{r['tests']:.0f} tests, {r['failed']:.0f} failed, exit {r['exit']:.0f}, "
+                f"peak RSS {r['peak_rss_mib']:.1f} MiB"
             )
         if not args.skip_st:
-            s = run_schemathesis_cli(workdir, args.st_examples)
+            st = run_schemathesis_cli(workdir, args.st_examples)
             print(
-                f"st run : {s['wall_s']:.1f} s wall, {s['cpu_s']:.1f} s CPU, "
-                f"{s['requests']:.0f} requests, {s['rate']:.0f} req/s, exit {s['exit']:.0f}"
+                f"st run : {st['wall_s']:.1f} s wall, {st['cpu_s']:.1f} s CPU, "
+                f"{st['requests']:.0f} requests, {st['rate']:.0f} req/s, exit {st['exit']:.0f}, "
+                f"peak RSS {st['peak_rss_mib']:.1f} MiB"
             )
+    median_wall = statistics.median_low(r["wall_s"] for r in rounds) if rounds else None
+    data = {
+        "benchmark": "server_suite",
+        "cpus": os.cpu_count(),
+        "examples": args.examples,
+        "st_examples": None if args.skip_st else args.st_examples,
+        # The round of median wall time, for run_all's table (it shows no lists).
+        "suite": next((_rounded(r) for r in rounds if r["wall_s"] == median_wall), None),
+        "suite_rounds": [_rounded(r) for r in rounds],
+        "st_run": None if st is None else _rounded(st),
+    }
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    (args.report_dir / "bench_server_suite.json").write_text(
+        json.dumps(data, indent=2) + "\n", encoding="utf-8"
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
