@@ -115,6 +115,10 @@ def emulator(
 
     if (access_key_id is None) != (access_key_secret is None):
         raise ConfigError("give both --access-key-id and --access-key-secret, or neither")
+    if mutant is not None:
+        from conformance.mutants import get_mutant
+
+        click.echo(f"mutant {mutant}: {get_mutant(mutant).description}")
     credentials = credentials_from_env(access_key_id, access_key_secret, environ={})
     settings = EmulatorSettings(
         credentials=(credentials,),

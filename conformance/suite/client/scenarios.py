@@ -278,9 +278,10 @@ def dryrun_scenario(spec: Spec) -> Scenario:
     return error_scenario(d.code, d.message, d.http_status, "dryrun-passes", dry_run=True)
 
 
-def gateway_scenario(spec: Spec, situation: str) -> Scenario:
-    """The reference variant of a gateway-level error (ALIBABA-RPC.md §6)."""
-    v = spec.gateway_error(situation)
+def gateway_scenario(spec: Spec, situation: str, **fields: str) -> Scenario:
+    """The reference variant of a gateway-level error (ALIBABA-RPC.md §6), its `{Field}`
+    placeholders filled from `fields`."""
+    v = spec.gateway_error(situation, **fields)
     return error_scenario(v.code, v.message, v.http_status, f"gateway-{situation}")
 
 

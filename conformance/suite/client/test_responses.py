@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.protocol.signing import string_to_sign_v2
 from conformance.spec import load_spec
 from conformance.spec.model import Spec
 from conformance.suite.client.harness import Exchange, Harness
@@ -14,6 +15,7 @@ from conformance.suite.client.scenarios import (
     dryrun_scenario,
     error_row_id,
     error_row_scenarios,
+    gateway_scenario,
     malformed_scenario,
     success_scenario,
 )
@@ -93,6 +95,21 @@ def test_dryrun_operation_is_an_error_outcome(
 ) -> None:
     requirements = ["doc.dryrun.passes", "protocol.dryrun.outcome"]
     _expect(request, spec, harness, dryrun_scenario(spec), requirements, ecs_options)
+
+
+@requirement("interop.signature-mismatch.colon", "interop.error.status-and-code")
+def test_signature_mismatch_is_reported_verbatim(
+    request: pytest.FixtureRequest, harness: Harness, spec: Spec, ecs_options: SuiteOptions
+) -> None:
+    """SignatureDoesNotMatch as the real service words it (its message ends with
+    ` server string to sign is:<StringToSign>`): an error Outcome with the code, the message
+    verbatim, the request id and the status, never a client crash."""
+    string_to_sign = string_to_sign_v2(
+        "POST", {"Action": spec.action, "InstanceId": "i-conformance", "Version": spec.version}
+    )
+    scenario = gateway_scenario(spec, "signature_mismatch", string_to_sign=string_to_sign)
+    requirements = ["interop.signature-mismatch.colon", "interop.error.status-and-code"]
+    _expect(request, spec, harness, scenario, requirements, ecs_options)
 
 
 def test_unusable_response_is_not_a_success(
