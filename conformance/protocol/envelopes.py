@@ -95,6 +95,11 @@ def new_request_id() -> str:
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+# Where a request id goes in an error template: random, so no message can contain it.
+_REQUEST_ID_SLOT = uuid.uuid4().hex
+_MAX_ERROR_TEMPLATES = 1024
+_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9-]*")
+
 # One encoder for every answer: json.dumps with non-default options builds a new one per call,
 # a measurable share of the emulator's per-request cost.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -134,6 +139,11 @@ class Envelopes:
     recommend: str
     success_xml_root: str  # a template with `{Action}`
     request_id_header: str
+    # Rendered error bodies split where the request id goes, per (code, message, format): a
+    # DryRun or a refusal is then a join, not a fresh encoding (the emulator's hot path).
+    _error_templates: dict[tuple[str, str, ResponseFormat], list[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_protocol(cls, protocol: Mapping[str, Any]) -> Envelopes:
@@ -190,8 +200,23 @@ class Envelopes:
         self, error: ApiError, fmt: ResponseFormat, request_id: str
     ) -> tuple[bytes, str]:
         """`(body, content type)` of an error answer: flat JSON, or XML root `<Error>`."""
-        fields = self.error_fields_for(error, request_id)
-        return self._render(self.error_xml_root, fields, fmt), self.content_types[fmt]
+        if not _PLAIN_REQUEST_ID.fullmatch(request_id):
+            # Only ids that need no escaping may be spliced into a template.
+            fields = self.error_fields_for(error, request_id)
+            return self._render(self.error_xml_root, fields, fmt), self.content_types[fmt]
+        key = (error.code, error.message, fmt)
+        parts = self._error_templates.get(key)
+        if parts is None:
+            fields = self.error_fields_for(error, _REQUEST_ID_SLOT)
+            parts = (
+                self._render(self.error_xml_root, fields, fmt)
+                .decode("utf-8")
+                .split(_REQUEST_ID_SLOT)
+            )
+            if len(self._error_templates) >= _MAX_ERROR_TEMPLATES:
+                self._error_templates.clear()  # messages that echo client text must not pile up
+            self._error_templates[key] = parts
+        return request_id.join(parts).encode("utf-8"), self.content_types[fmt]
 
 
 def _element_to_value(element: ET.Element) -> object:

@@ -182,3 +182,26 @@ def test_nonce_store_is_bounded() -> None:
         assert store.use("id", f"n{i}", 1000.0, 1000.0)
     assert len(store) <= 100
     assert not store.use("id", "n999", 1000.0, 1000.0)
+
+
+@given(
+    code=st.text(min_size=1, max_size=20),
+    message=st.text(max_size=60),
+    request_id=st.one_of(st.uuids().map(lambda u: str(u).upper()), st.text(max_size=20)),
+)
+def test_cached_error_bodies_equal_freshly_rendered_ones(
+    code: str, message: str, request_id: str
+) -> None:
+    """The emulator's template cache renders exactly what a fresh encoding would."""
+    from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat
+    from conformance.spec import load_spec
+
+    envelopes = Envelopes.from_protocol(load_spec().protocol)
+    error = ApiError(400, code, message)
+    for fmt in ResponseFormat:
+        fresh = envelopes._render(
+            envelopes.error_xml_root, envelopes.error_fields_for(error, request_id), fmt
+        )
+        first, _ = envelopes.render_error(error, fmt, request_id)
+        again, _ = envelopes.render_error(error, fmt, request_id)
+        assert first == fresh == again
