@@ -1,17 +1,16 @@
 """The reference emulator driven by the REAL official Node SDK (@alicloud/ecs20140526).
 
-The SDK is installed once with npm into a cache directory (`ECS_CONFORMANCE_NODE_CACHE`, default
-`~/.cache/ecs-conformance/node`) and reused across runs; `tests/emulator/node/sdk_calls.js` makes
-the calls and prints JSON. Skipped, with the reason, when node or npm is missing or the install
-fails (no network). ALIBABA-RPC.md §9: Node errors carry `.code`, `.data.Message`, `.requestId`,
-`.statusCode`. Every expected value comes from `load_spec()`.
+The SDK is installed once with npm, by the Node client adapter's installer
+(`conformance.client.node.ensure_installed`, the same cache folder), and reused across runs;
+`tests/emulator/node/sdk_calls.js` makes the calls and prints JSON. Skipped, with the reason,
+when node or npm is missing or the install fails (no network). ALIBABA-RPC.md §9: Node
+errors carry `.code`, `.data.Message`, `.requestId`, `.statusCode`. Every expected value comes from `load_spec()`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,62 +19,27 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.client.node import ensure_installed
 from conformance.config import EmulatorSettings
 from conformance.emulator.server import EmbeddedEmulator
 from conformance.spec import load_spec
 from conformance.spec.model import Spec
+from conformance.targets.adapters import AdapterUnavailable
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "node" / "sdk_calls.js"
-PACKAGES = ("@alicloud/ecs20140526", "@alicloud/openapi-client")
-INSTALL_TIMEOUT_S = 240
 RUN_TIMEOUT_S = 60
-CACHE_ENV = "ECS_CONFORMANCE_NODE_CACHE"
-
-
-def _cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    return Path.home() / ".cache" / "ecs-conformance" / "node"
-
-
-def _installed(cache: Path) -> bool:
-    return all((cache / "node_modules" / p / "package.json").is_file() for p in PACKAGES)
 
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    """The cached node_modules holding the official SDK (installed on first use)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed for the Node SDK check (not found on PATH)")
-    cache = _cache_dir()
-    if not _installed(cache):
-        cache.mkdir(parents=True, exist_ok=True)
-        manifest = cache / "package.json"
-        if not manifest.exists():
-            manifest.write_text(
-                json.dumps({"name": "ecs-conformance-node-cache", "private": True}) + "\n",
-                encoding="utf-8",
-            )
-        try:
-            result = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
-                cwd=cache,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm install of the Node SDK took over {INSTALL_TIMEOUT_S}s (network?)")
-        if result.returncode != 0 or not _installed(cache):
-            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            pytest.skip(f"npm install of the Node SDK failed (network?): {' | '.join(tail)}")
-    return cache / "node_modules"
+    """The SDK's node_modules, shared with the Node client adapter (installed on first use)."""
+    try:
+        return ensure_installed() / "node_modules"
+    except AdapterUnavailable as exc:
+        pytest.skip(f"the Node SDK is not available here: {exc}")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,13 @@ from conformance.targets.adapters import (
     CommandAdapter,
 )
 
-__all__ = ["NODE_ADAPTER_DIR", "install_dir", "is_installed", "node_ecs20140526_adapter"]
+__all__ = [
+    "NODE_ADAPTER_DIR",
+    "ensure_installed",
+    "install_dir",
+    "is_installed",
+    "node_ecs20140526_adapter",
+]
 
 NODE_ADAPTER_DIR = Path(__file__).resolve().parent
 _FILES = ("adapter.js", "package.json")
@@ -69,10 +75,9 @@ def _install(target: Path, npm: str) -> None:
     (target / _MARKER).write_text("ok\n", encoding="utf-8")
 
 
-def node_ecs20140526_adapter(
-    timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S, cache_root: Path | None = None
-) -> ClientAdapter:
-    """`node-ecs20140526`: `node adapter.js` with the SDK installed on demand."""
+def ensure_installed(cache_root: Path | None = None) -> Path:
+    """The folder holding `adapter.js` and its node_modules, installing the SDK on first use;
+    `AdapterUnavailable` when node or npm is missing or the install fails."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         missing = " and ".join(n for n, p in (("node", node), ("npm", npm)) if p is None)
@@ -82,5 +87,13 @@ def node_ecs20140526_adapter(
         )
     target = install_dir(cache_root)
     _install(target, npm)
-    command = shlex.join([node, str(target / "adapter.js")])
+    return target
+
+
+def node_ecs20140526_adapter(
+    timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S, cache_root: Path | None = None
+) -> ClientAdapter:
+    """`node-ecs20140526`: `node adapter.js` with the SDK installed on demand."""
+    target = ensure_installed(cache_root)
+    command = shlex.join([str(shutil.which("node")), str(target / "adapter.js")])
     return CommandAdapter(command, name="node-ecs20140526", timeout_s=timeout_s, cwd=target)
