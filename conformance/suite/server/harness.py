@@ -10,6 +10,7 @@ Tests stay thin: they say what they send and which requirement they verify; the 
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -18,7 +19,8 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from conformance.spec.model import ErrorVariant, Spec
 from conformance.suite.failures import RequirementFailure, fail, not_verified
-from conformance.suite.oracle import Expected, LifecycleOracle
+from conformance.suite.oracle import Expected, LifecycleOracle, ModelInstance
+from conformance.suite.strategies import passing_condition
 from conformance.targets.base import Condition, InstanceView, Unsupported
 from conformance.targets.http import Exchange, HttpServerTarget
 from conformance.targets.provisioners import (
@@ -30,9 +32,20 @@ from conformance.targets.provisioners import (
 if TYPE_CHECKING:
     from conformance.suite.plugin import SuiteOptions
 
-__all__ = ["ServerContext", "ServerHarness", "Variant", "variants_for"]
+__all__ = ["Rebooted", "ServerContext", "ServerHarness", "Variant", "variants_for"]
 
 Provisioning = ControlProvisioner | FixturesProvisioner
+
+
+@dataclass(frozen=True)
+class Rebooted:
+    """A call on a freshly arranged rebootable instance, already judged against the oracle."""
+
+    instance_id: str
+    condition: Condition
+    exchange: Exchange
+    after: ModelInstance | None  # the oracle's instance after the call (None: refused)
+    sent_at: float  # time.monotonic() just before the request was sent
 
 
 @dataclass(frozen=True)
@@ -295,6 +308,26 @@ class ServerHarness:
     def not_found_id(self) -> str:
         """A random id that names no instance."""
         return self.provisioner.not_found_id()
+
+    def reboot_rebootable(
+        self,
+        requirement_ids: str | Sequence[str],
+        *,
+        force_stop: bool | None = None,
+        dry_run: bool | None = None,
+        **kw: Any,
+    ) -> Rebooted:
+        """Arrange an instance in the passing condition, call the operation on it (`kw` say
+        how it is sent), and fail unless the answer is the one the oracle predicts."""
+        condition = passing_condition(self.spec)
+        iid = self.arrange(condition)
+        expected, after = self.oracle.reboot(
+            ModelInstance(condition), force_stop=force_stop, dry_run=dry_run
+        )
+        sent_at = time.monotonic()
+        exchange = self.reboot(iid, force_stop=force_stop, dry_run=dry_run, **kw)
+        self.expect(requirement_ids, expected, exchange)
+        return Rebooted(iid, condition, exchange, after, sent_at)
 
     def probe(self, *, id_suffix: str = "") -> tuple[str, Expected]:
         """An instance id and what a `DryRun=true` reboot of it answers once the request passed

@@ -21,16 +21,13 @@ LIKE_THE_CALL = ("doc.dryrun.fails-like-the-call", "protocol.dryrun.outcome")
 def test_dryrun_passes_on_a_running_instance(ecs: ServerHarness, variant: Variant) -> None:
     """A Running instance with no lock: the DryRun outcome (its documented status and
     message), and the instance is not rebooted."""
-    running = S.passing_condition(ecs.spec)
-    iid = ecs.arrange(running)
-    expected, _ = ecs.oracle.reboot(ModelInstance(running), dry_run=True)
-    exchange = ecs.reboot(iid, dry_run=True, variant=variant)
-    ecs.expect(PASSES, expected, exchange)
-    view = ecs.observe(iid)
+    done = ecs.reboot_rebootable(PASSES, dry_run=True, variant=variant)
+    exchange, status = done.exchange, done.condition.status
+    view = ecs.observe(done.instance_id)
     ecs.check(
-        view.status == running.status and view.reboot_count in (None, 0),
+        view.status == status and view.reboot_count in (None, 0),
         NO_SIDE_EFFECTS,
-        expected=f"Status {running.status}, RebootCount 0 after a DryRun",
+        expected=f"Status {status}, RebootCount 0 after a DryRun",
         received=f"Status {view.status}, RebootCount {view.reboot_count}",
         exchange=exchange,
     )

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from conformance.suite import strategies as S
 from conformance.suite.oracle import ModelInstance
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.base import Condition
@@ -51,17 +50,13 @@ def test_running_instance_restarts_through_the_transient_status(
     """Running: success with a RequestId; right after, the documented transient status; after
     settling, Running again with one reboot counted."""
     ecs.require_destructive()
-    running = S.passing_condition(ecs.spec)
-    iid = ecs.arrange(running)
-    expected, after = ecs.oracle.reboot(ModelInstance(running))
-    called = time.monotonic()
-    exchange = ecs.reboot(iid, variant=variant)
-    ecs.expect(AFTER_CALL, expected, exchange)
+    done = ecs.reboot_rebootable(AFTER_CALL, variant=variant)
+    iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     view = ecs.observe(iid)
     allowed = ecs.oracle.acceptable_statuses(
         after,
-        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - called),
+        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - done.sent_at),
         real_service=ecs.context.real_service,
     )
     ecs.check(
@@ -98,11 +93,8 @@ def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
     if ctx.shift_clock is None and seconds > _LONGEST_WAIT_S:
         ecs.skip(f"a {seconds:g} s reboot is longer than this check waits ({_LONGEST_WAIT_S} s)")
     ecs.require_destructive()
-    running = S.passing_condition(ecs.spec)
-    iid = ecs.arrange(running)
-    expected, after = ecs.oracle.reboot(ModelInstance(running))
-    exchange = ecs.reboot(iid)
-    ecs.expect("doc.state.starting-after-call", expected, exchange)
+    done = ecs.reboot_rebootable("doc.state.starting-after-call")
+    iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     final = ecs.oracle.settle(after)
     if ctx.shift_clock is not None:
@@ -119,7 +111,7 @@ def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
         view.status == final.status,
         "doc.state.starting-after-call",
         expected=f"Status {final.status} within {seconds:g} s of the call, without settle",
-        received=f"Status {view.status} {patience:g} s after the reboot time",
+        received=f"Status {view.status} after waiting {patience:g} s more",
         exchange=exchange,
     )
 
@@ -134,11 +126,8 @@ def test_transient_status_on_a_real_service(ecs: ServerHarness) -> None:
             "documented transient status, checked by doc.state.starting-after-call"
         )
     ecs.require_destructive()
-    running = S.passing_condition(ecs.spec)
-    iid = ecs.arrange(running)
-    expected, after = ecs.oracle.reboot(ModelInstance(running))
-    exchange = ecs.reboot(iid)
-    ecs.expect("interop.transient.stopping", expected, exchange)
+    done = ecs.reboot_rebootable("interop.transient.stopping")
+    iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     view = ecs.observe(iid)
     allowed = ecs.oracle.acceptable_statuses(after, clock_may_settle=True, real_service=True)
