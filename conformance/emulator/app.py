@@ -27,6 +27,7 @@ from conformance.emulator.handlers import Operations
 from conformance.emulator.state import World
 from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat, new_request_id
 from conformance.protocol.gateway import Gateway
+from conformance.protocol.signing import V3_ALGORITHM
 from conformance.protocol.wire import WireError, parse_urlencoded
 from conformance.spec.model import Spec
 
@@ -34,7 +35,6 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1024 * 1024
 LOGGER = logging.getLogger("conformance.emulator")
-_V3_SCHEME = "ACS3-HMAC-SHA256"
 _AWS_ID = re.compile(r"Id(?=\.|$)")
 _WRONG_MESSAGE_SUFFIX = " (emulator)"
 
@@ -144,7 +144,7 @@ class _RpcEndpoint:
                             return fmt
             except WireError:
                 pass
-        v3 = headers.get("authorization", "").startswith(_V3_SCHEME) or "x-acs-action" in headers
+        v3 = headers.get("authorization", "").startswith(V3_ALGORITHM) or "x-acs-action" in headers
         return self._default_v3 if v3 else self._default_v2
 
     def _success(

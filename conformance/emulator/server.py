@@ -9,7 +9,6 @@ logs its own one line per request (`conformance.emulator`) when `log_requests` i
 from __future__ import annotations
 
 import copy
-import ipaddress
 import socket
 import threading
 import time
@@ -26,21 +25,12 @@ from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.control import CONTROL_PREFIX
 from conformance.emulator.state import World
 from conformance.errors import ConfigError, TargetUnreachable
+from conformance.network import is_loopback
 from conformance.spec.model import Spec
 
-__all__ = ["EmbeddedEmulator", "check_bind", "is_loopback", "serve"]
+__all__ = ["EmbeddedEmulator", "check_bind", "serve"]
 
 _START_TIMEOUT = 10.0
-
-
-def is_loopback(host: str) -> bool:
-    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _uvicorn_choices() -> dict[str, str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from conformance.protocol.envelopes import ApiError, ResponseFormat
 from conformance.protocol.signing import (
+    V3_ALGORITHM,
     SignatureFormatError,
     V3Authorization,
     parse_authorization_v3,
@@ -38,7 +39,6 @@ from conformance.spec.model import ErrorVariant
 __all__ = ["Gateway", "NonceStore", "RpcRequest"]
 
 _FORM = "application/x-www-form-urlencoded"
-_V3_SCHEME = "ACS3-HMAC-SHA256"
 # ALIBABA-RPC.md §2: the V2 parameters a request cannot do without, in the order they are checked.
 _V2_REQUIRED = ("Action", "Version", "AccessKeyId", "Signature", "SignatureNonce", "Timestamp")
 # ALIBABA-RPC.md §5: V3 carries them in headers; a missing one is reported under its V2 name.
@@ -196,7 +196,7 @@ class Gateway:
             raise self._error("bad_request", reason=exc.reason) from None
 
         authorization = headers.get("authorization", "")
-        v3 = authorization.startswith(_V3_SCHEME)
+        v3 = authorization.startswith(V3_ALGORITHM)
         # Errors honour the requested Format as soon as it is readable (ALIBABA-RPC.md §3).
         fmt_value = params.get("Format")
         fmt = ResponseFormat.parse(fmt_value) if fmt_value is not None else None

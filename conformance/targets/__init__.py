@@ -6,7 +6,6 @@ from conformance.targets.base import (
     Condition,
     InstanceView,
     Provisioner,
-    ServerTarget,
     Unsupported,
 )
 from conformance.targets.http import Exchange, HttpServerTarget, SafetyGuard
@@ -21,6 +20,5 @@ __all__ = [
     "InstanceView",
     "Provisioner",
     "SafetyGuard",
-    "ServerTarget",
     "Unsupported",
 ]

@@ -1,35 +1,29 @@
-"""The seams of the server suite: `ServerTarget` (an RPC call in, an `Exchange` out) and
-`Provisioner` (arrange, observe, settle, inject faults, reset).
+"""The seam of the server suite's arrangements: `Provisioner` (arrange, observe, settle, inject
+faults, reset) and the data types it speaks in.
 
-STYLE.md §2: suite tests see only these Protocols and the data types below; they never import
-an HTTP library. `targets/http.py` and `targets/provisioners.py` hold the implementations.
+STYLE.md §2: the server harness holds a `Provisioner`, whichever of the two implementations
+of `targets/provisioners.py` (test-control API, fixtures file) the session chose; suite tests
+never import an HTTP library. The calls themselves go through `targets/http.py`, the one way
+the suite reaches a server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from conformance.targets.http import Exchange, PreparedRequest
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "NOT_FOUND_PREFIX",
     "Condition",
     "InstanceView",
     "Provisioner",
-    "ServerTarget",
-    "Tamper",
     "Unsupported",
 ]
 
 # DESIGN.md §5: ids that provoke InvalidInstanceId.NotFound can never name a real instance, whose
 # ids are `i-` and 20 lower-case letters and digits (hyphens after `i-` never occur).
 NOT_FOUND_PREFIX = "i-conformance-notfound-"
-
-Tamper = Callable[["PreparedRequest"], None]
-"""Changes a signed request before it is serialised (e.g. corrupts its signature)."""
 
 
 class Unsupported(Exception):
@@ -89,37 +83,6 @@ class InstanceView:
     reboot_count: int | None = None
     last_force_stop: bool | None = None
     raw: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False)
-
-
-@runtime_checkable
-class ServerTarget(Protocol):
-    """A server reached over HTTP: one signed RPC call in, one `Exchange` out, never raising for
-    what the server does (timeouts, resets and garbage are data in the `Exchange`)."""
-
-    base_url: str
-    version: str
-
-    def call(
-        self,
-        action: str,
-        params: Mapping[str, str],
-        *,
-        signature: str = "v2",
-        method: str = "GET",
-        placement: str = "query",
-        fmt: str | None = ...,
-        tamper: Tamper | None = None,
-        nonce: str | None = None,
-        timestamp: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        version: str | None = None,
-    ) -> Exchange:
-        """Sign and send one call."""
-        ...
-
-    def close(self) -> None:
-        """Release the connection pool."""
-        ...
 
 
 @runtime_checkable

@@ -10,14 +10,13 @@ request, so the pool is built on it.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import shlex
 import socket
 import ssl
 import threading
 import time
 import unittest
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -25,7 +24,7 @@ from conformance.config import Credentials
 from conformance.protocol.envelopes import WireResponse, parse_response
 from conformance.protocol.signing import signed_headers_v3, signed_params_v2
 from conformance.protocol.wire import parse_bool, percent_encode
-from conformance.targets.base import NOT_FOUND_PREFIX, Tamper
+from conformance.targets.base import NOT_FOUND_PREFIX
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -35,8 +34,8 @@ __all__ = [
     "PreparedRequest",
     "SafetyGuard",
     "SentRequest",
+    "Tamper",
     "corrupt_signature",
-    "is_loopback_url",
 ]
 
 DEFAULT_FORMAT = "JSON"
@@ -87,17 +86,6 @@ class SafetyGuard:
             )
 
 
-def is_loopback_url(url: str) -> bool:
-    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass
 class PreparedRequest:
     """A signed request before serialisation; a `Tamper` may change any field.
@@ -128,6 +116,10 @@ class PreparedRequest:
         if self.form is None:
             return b""
         return self.encode_pairs(self.form).encode("ascii")
+
+
+Tamper = Callable[[PreparedRequest], None]
+"""Changes a signed request before it is serialised (e.g. corrupts its signature)."""
 
 
 def corrupt_signature(request: PreparedRequest) -> None:
@@ -304,11 +296,6 @@ class HttpServerTarget:
         """Count requests sent to this target by another client (e.g. schemathesis)."""
         with self._lock:
             self._sent += n
-
-    @property
-    def is_loopback(self) -> bool:
-        """True when the target runs on this machine."""
-        return is_loopback_url(self.base_url)
 
     def close(self) -> None:
         """Close the idle connections."""

@@ -24,10 +24,12 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.errors import ConformanceError, TargetUnreachable
+from conformance.network import is_loopback_url
 from conformance.spec.model import Spec
 from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions, record_checks
 from conformance.suite.server.harness import ServerContext, ServerHarness, variants_for
-from conformance.targets.http import HttpServerTarget, SafetyGuard, is_loopback_url
+from conformance.targets.base import Provisioner
+from conformance.targets.http import HttpServerTarget, SafetyGuard
 from conformance.targets.provisioners import ControlProvisioner, FixturesProvisioner
 
 SEED_KEY = pytest.StashKey[int]()
@@ -191,9 +193,7 @@ def server_context(
         yield context
     finally:
         context.target.close()
-        close = getattr(context.provisioner, "close", None)
-        if close is not None:
-            close()
+        context.provisioner.close()
         for item in stack:
             item.stop()  # type: ignore[attr-defined]
 
@@ -227,7 +227,7 @@ def target(server_context: ServerContext) -> HttpServerTarget:
 
 
 @pytest.fixture
-def provisioner(server_context: ServerContext) -> ControlProvisioner | FixturesProvisioner:
+def provisioner(server_context: ServerContext) -> Provisioner:
     """How the suite arranges and observes instances on the target."""
     return server_context.provisioner
 

@@ -21,20 +21,14 @@ from conformance.spec.model import ErrorVariant, Spec
 from conformance.suite.failures import RequirementFailure, fail, not_verified
 from conformance.suite.oracle import Expected, LifecycleOracle, ModelInstance
 from conformance.suite.strategies import passing_condition
-from conformance.targets.base import Condition, InstanceView, Unsupported
+from conformance.targets.base import Condition, InstanceView, Provisioner, Unsupported
 from conformance.targets.http import Exchange, HttpServerTarget
-from conformance.targets.provisioners import (
-    ControlProvisioner,
-    FixturesProvisioner,
-    fresh_instance_id,
-)
+from conformance.targets.provisioners import ControlProvisioner, fresh_instance_id
 
 if TYPE_CHECKING:
     from conformance.suite.plugin import SuiteOptions
 
 __all__ = ["Rebooted", "ServerContext", "ServerHarness", "Variant", "variants_for"]
-
-Provisioning = ControlProvisioner | FixturesProvisioner
 
 
 @dataclass(frozen=True)
@@ -74,7 +68,7 @@ class ServerContext:
     spec: Spec
     options: SuiteOptions
     target: HttpServerTarget
-    provisioner: Provisioning
+    provisioner: Provisioner
     seed: int
     embedded: bool
     target_label: str  # what --ecs-target said
