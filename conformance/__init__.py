@@ -24,8 +24,8 @@ _LAZY = {
     "SpecError": "conformance.errors",
     "TargetUnreachable": "conformance.errors",
     "load_spec": "conformance.spec",
-    "RebootCall": "conformance.targets.adapters",
-    "Outcome": "conformance.targets.adapters",
+    "RebootCall": "conformance.client.contract",
+    "Outcome": "conformance.client.contract",
 }
 
 

@@ -308,7 +308,7 @@ def run(
 ) -> None:
     """The main job: the server suite against the embedded reference emulator, the client
     suite against the reference client and every installed official SDK adapter, reports."""
-    from conformance.client.official import available_adapters
+    from conformance.client.registry import main_job_adapters
     from conformance.runner import SuiteRun, run_suite
 
     credentials = credentials_from_env(environ={})
@@ -318,7 +318,7 @@ def run(
     if example_db is not None:
         extra.append(f"--ecs-example-db={example_db.resolve()}")
     plan: list[tuple[str, str, list[str]]] = [("server", "embedded", ["--ecs-target=embedded"])]
-    for name in available_adapters():
+    for name in main_job_adapters():
         plan.append(("client", name, [f"--ecs-client={name}"]))
     runs = []
     started = datetime.now(UTC)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from conformance.client.faulty import FAULTY, FaultyClient
 from conformance.config import Credentials, EmulatorSettings
 from conformance.emulator.behaviour import Behaviour
 from conformance.errors import ConfigError, ConformanceError
@@ -33,7 +34,6 @@ __all__ = [
     "DEFAULT_CLIENT_TIMEOUT_S",
     "DEFAULT_EXAMPLES",
     "DEFAULT_RUN_TIMEOUT_S",
-    "FaultyClient",
     "SelftestResult",
     "SubjectResult",
     "TestFailure",
@@ -60,23 +60,8 @@ DEFAULT_REBOOT_SECONDS = 3.0
 _REFERENCE_CLIENT = "reference"
 _MATRIX_IDS = 6  # ids shown per kill-matrix line (selftest.json keeps them all)
 _PYTEST_COMPLETED = (0, 1)  # all passed / some failed; any other exit code is no verdict
-_FAULTY_ADAPTER_PREFIX = "faulty-"  # conformance.targets.adapters: `faulty-<name>`
 
 Echo = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class FaultyClient:
-    """A faulty variant of the reference client, as selftest sees it."""
-
-    name: str  # the registry's key; the adapter is `faulty-<name>`
-    description: str
-    breaks: tuple[str, ...]
-
-    @property
-    def adapter(self) -> str:
-        """The `--ecs-client` value that selects this variant."""
-        return _FAULTY_ADAPTER_PREFIX + self.name
 
 
 @dataclass(frozen=True)
@@ -302,26 +287,8 @@ def _subject_line(s: SubjectResult, width: int) -> str:
 
 
 def faulty_clients() -> tuple[FaultyClient, ...]:
-    """The faulty client variants registered in `conformance.client.faulty` (`FAULTY`)."""
-    try:
-        from conformance.client.faulty import FAULTY
-    except ImportError as exc:
-        raise ConfigError(
-            f"the faulty client registry is not available: {exc}",
-            hint="run selftest without the client half (--no-clients)",
-        ) from None
-    variants = []
-    for name, variant in FAULTY.items():
-        breaks = getattr(variant, "breaks", ())
-        variants.append(
-            FaultyClient(
-                name=str(name),
-                # `description` where the registry gives one, else the name in words.
-                description=str(getattr(variant, "description", "") or name.replace("-", " ")),
-                breaks=tuple(str(b) for b in breaks),
-            )
-        )
-    return tuple(variants)
+    """The faulty client variants of `conformance.client.faulty` (`FAULTY`), in its order."""
+    return tuple(FAULTY.values())
 
 
 @dataclass(frozen=True)
@@ -384,7 +351,7 @@ def run_selftest(
         _Job("mutant", "server", m.name, m.description, m.breaks, m.behaviour, None)
         for m in chosen_mutants
     ] + [
-        _Job("faulty-client", "client", c.name, c.description, c.breaks, None, c.adapter)
+        _Job("faulty-client", "client", c.name, c.description, c.breaks, None, c.adapter_name)
         for c in chosen_clients
     ]
     total = len(references) + len(subjects)

@@ -26,8 +26,8 @@ import sys
 
 def make_call(call: dict[str, object]) -> dict[str, object]:
     """Call RebootInstance as `call` says; translate the result into an Outcome dict."""
+    from conformance import RebootCall
     from conformance.client.reference import ReferenceClient
-    from conformance.targets.adapters import RebootCall
 
     client = ReferenceClient(signature="v2", method="GET")
     try:

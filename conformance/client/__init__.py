@@ -1,14 +1,36 @@
-"""Clients the toolkit ships: the reference client, adapters for the official SDKs, and the
-faulty variants of the reference that the client suite must catch.
+"""The client side, in one room: the adapter contract, the ways to run an adapter, the registry
+of shipped adapters, and the clients the toolkit ships.
 
-* `conformance.client.reference`: `ReferenceClient` (httpx; V2 or V3; GET or POST);
-* `conformance.client.official`: aliyun-python-sdk-ecs and alibabacloud-ecs20140526 adapters;
-* `conformance.client.node`: the command adapter for the Node.js SDK @alicloud/ecs20140526;
-* `conformance.client.faulty`: `FAULTY`, named faulty variants and the requirements they break.
+* `contract`: `RebootCall`, `Outcome`, `ClientAdapter`, `ClientFailure` (DESIGN.md §6);
+* `adapters`: `CallableAdapter` (a Python callable) and `CommandAdapter` (`--command 'CMD'`);
+* `registry`: one `AdapterEntry` per shipped adapter, `load_adapter` (name, `module:attr` or
+  command);
+* `reference`: `ReferenceClient` (httpx; V2 or V3; GET or POST);
+* `official`: the aliyun-python-sdk-ecs and alibabacloud-ecs20140526 adapters;
+* `node`: the command adapter for the Node.js SDK @alicloud/ecs20140526;
+* `faulty`: `FAULTY`, named faulty variants of the reference and the requirements they break.
 
-Adapters are chosen by name through `conformance.targets.adapters.load_adapter`.
+The contract types are re-exported here (and from `conformance`).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from conformance.client.contract import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    AdapterUnavailable,
+    ClientAdapter,
+    ClientFailure,
+    Outcome,
+    OutcomeFormatError,
+    RebootCall,
+)
+
+__all__ = [
+    "DEFAULT_ADAPTER_TIMEOUT_S",
+    "AdapterUnavailable",
+    "ClientAdapter",
+    "ClientFailure",
+    "Outcome",
+    "OutcomeFormatError",
+    "RebootCall",
+]

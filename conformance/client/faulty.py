@@ -1,7 +1,8 @@
 """Faulty variants of the reference client: each breaks named requirements, nothing else.
 
 The client suite must catch every one of them on the requirement ids listed (its kill matrix,
-like the server mutants). Use one as `--ecs-client faulty-<name>`; `selftest` iterates `FAULTY`.
+like the server mutants). Each is a shipped adapter, `--ecs-client faulty-<name>`
+(`conformance.client.registry`); `selftest` iterates `FAULTY`.
 
     >>> FAULTY["fixed-nonce"].breaks
     ('protocol.nonce.unique',)
@@ -15,19 +16,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from conformance.client.reference import ReferenceClient
-from conformance.protocol.envelopes import WireResponse
-from conformance.protocol.signing import sign_v2
-from conformance.protocol.wire import format_timestamp
-from conformance.targets.adapters import (
+from conformance.client.adapters import CallableAdapter
+from conformance.client.contract import (
     DEFAULT_ADAPTER_TIMEOUT_S,
-    CallableAdapter,
     ClientAdapter,
     Outcome,
     RebootCall,
 )
+from conformance.client.reference import ReferenceClient
+from conformance.protocol.envelopes import WireResponse
+from conformance.protocol.signing import sign_v2
+from conformance.protocol.wire import format_timestamp
 
-__all__ = ["FAULTY", "FaultyClient"]
+__all__ = ["ADAPTER_PREFIX", "FAULTY", "FaultyClient"]
+
+ADAPTER_PREFIX = "faulty-"
+"""A faulty variant's adapter name is this prefix and its own name."""
 
 
 class _PlusEncoding(ReferenceClient):
@@ -165,11 +169,16 @@ class FaultyClient:
     httpx_based: bool = True
     description: str = ""  # the deviation, as a person would report it
 
+    @property
+    def adapter_name(self) -> str:
+        """The `--ecs-client` value that selects this variant (`faulty-<name>`)."""
+        return ADAPTER_PREFIX + self.name
+
     def adapter(self, timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
-        """The variant as a client adapter (`--ecs-client faulty-<name>`)."""
+        """The variant as a client adapter."""
         return CallableAdapter(
             self.factory(),
-            name=f"faulty-{self.name}",
+            name=self.adapter_name,
             timeout_s=timeout_s,
             httpx_based=self.httpx_based,
         )

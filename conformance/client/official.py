@@ -18,10 +18,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from conformance.targets.adapters import (
+from conformance.client.adapters import CallableAdapter
+from conformance.client.contract import (
     DEFAULT_ADAPTER_TIMEOUT_S,
     AdapterUnavailable,
-    CallableAdapter,
     ClientAdapter,
     Outcome,
     RebootCall,
@@ -30,8 +30,9 @@ from conformance.targets.adapters import (
 __all__ = [
     "TIMEOUT_S",
     "aliyun_python_sdk_ecs_adapter",
-    "available_adapters",
+    "aliyun_python_sdk_ecs_installed",
     "ecs20140526_adapter",
+    "ecs20140526_installed",
     "ecs20140526_v2_adapter",
     "reboot_with_aliyun_python_sdk_ecs",
     "reboot_with_ecs20140526",
@@ -42,8 +43,27 @@ __all__ = [
 TIMEOUT_S = 3
 
 
-def _require(*modules: str, package: str) -> None:
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+# The modules each SDK needs (the distribution names differ from the import names).
+_ALIYUN_MODULES = ("aliyunsdkcore", "aliyunsdkecs")
+_ECS20140526_MODULES = ("alibabacloud_ecs20140526", "alibabacloud_tea_openapi", "darabonba")
+
+
+def _missing(modules: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def aliyun_python_sdk_ecs_installed() -> bool:
+    """Can `aliyun-python-sdk-ecs` (with its core) be imported here?"""
+    return not _missing(_ALIYUN_MODULES)
+
+
+def ecs20140526_installed() -> bool:
+    """Can `alibabacloud-ecs20140526` (with its Tea runtime) be imported here?"""
+    return not _missing(_ECS20140526_MODULES)
+
+
+def _require(modules: tuple[str, ...], package: str) -> None:
+    missing = _missing(modules)
     if missing:
         raise AdapterUnavailable(
             f"{package} is not installed (missing {', '.join(missing)})",
@@ -110,7 +130,7 @@ def reboot_with_aliyun_python_sdk_ecs(call: RebootCall) -> Outcome:
 
 def aliyun_python_sdk_ecs_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
     """`aliyun-python-sdk-ecs`: the old-style SDK (signature V2, POST, everything in the query)."""
-    _require("aliyunsdkcore", "aliyunsdkecs", package="aliyun-python-sdk-ecs")
+    _require(_ALIYUN_MODULES, "aliyun-python-sdk-ecs")
     return CallableAdapter(
         reboot_with_aliyun_python_sdk_ecs, name="aliyun-python-sdk-ecs", timeout_s=timeout_s
     )
@@ -188,12 +208,7 @@ def reboot_with_ecs20140526(call: RebootCall, *, signature_algorithm: str | None
 
 
 def _ecs20140526(name: str, timeout_s: float, algorithm: str | None) -> ClientAdapter:
-    _require(
-        "alibabacloud_ecs20140526",
-        "alibabacloud_tea_openapi",
-        "darabonba",
-        package="alibabacloud-ecs20140526",
-    )
+    _require(_ECS20140526_MODULES, "alibabacloud-ecs20140526")
 
     def reboot(call: RebootCall) -> Outcome:
         return reboot_with_ecs20140526(call, signature_algorithm=algorithm)
@@ -210,21 +225,3 @@ def ecs20140526_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientA
 def ecs20140526_v2_adapter(timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S) -> ClientAdapter:
     """`alibabacloud-ecs20140526-v2`: the new SDK with `signature_algorithm="v2"`."""
     return _ecs20140526("alibabacloud-ecs20140526-v2", timeout_s, "v2")
-
-
-def available_adapters() -> tuple[str, ...]:
-    """The adapters `ecs-conformance run` judges: the reference client, every official Python
-    SDK that is importable here, and the Node SDK where it is already installed (its first
-    install takes a network round trip, so the main job does not start one)."""
-    import importlib.util
-
-    from conformance.client.node import is_installed
-
-    names = ["reference"]
-    if importlib.util.find_spec("aliyunsdkecs") and importlib.util.find_spec("aliyunsdkcore"):
-        names.append("aliyun-python-sdk-ecs")
-    if importlib.util.find_spec("alibabacloud_ecs20140526"):
-        names += ["alibabacloud-ecs20140526", "alibabacloud-ecs20140526-v2"]
-    if is_installed():
-        names.append("node-ecs20140526")
-    return tuple(names)

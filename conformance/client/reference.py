@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from conformance.client.adapters import CallableAdapter
+from conformance.client.contract import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    ClientAdapter,
+    Outcome,
+    RebootCall,
+)
 from conformance.protocol.envelopes import Envelopes, WireResponse, parse_response
 from conformance.protocol.signing import (
     V2_SIGNATURE_METHOD,
@@ -25,13 +32,6 @@ from conformance.protocol.signing import (
     signed_headers_v3,
 )
 from conformance.protocol.wire import format_timestamp, new_nonce, percent_encode
-from conformance.targets.adapters import (
-    DEFAULT_ADAPTER_TIMEOUT_S,
-    CallableAdapter,
-    ClientAdapter,
-    Outcome,
-    RebootCall,
-)
 
 if TYPE_CHECKING:
     from conformance.spec.model import Spec

@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.client.contract import AdapterUnavailable
 from conformance.client.node import ensure_installed
 from conformance.config import EmulatorSettings
 from conformance.emulator.server import EmbeddedEmulator
 from conformance.spec import load_spec
 from conformance.spec.model import Spec
-from conformance.targets.adapters import AdapterUnavailable
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 

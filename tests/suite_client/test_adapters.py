@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.client.adapters import CallableAdapter, CommandAdapter
+from conformance.client.contract import ClientFailure, Outcome, OutcomeFormatError, RebootCall
+from conformance.client.registry import adapter_names, load_adapter
 from conformance.errors import ConfigError
-from conformance.targets.adapters import (
-    CallableAdapter,
-    ClientFailure,
-    CommandAdapter,
-    Outcome,
-    OutcomeFormatError,
-    RebootCall,
-    adapter_names,
-    load_adapter,
-)
 
 CALL = RebootCall("127.0.0.1:9", "i-é *+", "testid", "testsecret", force_stop=True)
 
@@ -109,7 +102,7 @@ def test_load_adapter_names_and_errors(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(ConfigError):
         load_adapter("missing_module_xyz:func")
     (tmp_path / "my_adapter.py").write_text(
-        "from conformance.targets.adapters import Outcome\n"
+        "from conformance import Outcome\n"
         "class Client:\n"
         "    def reboot_instance(self, call):\n"
         "        return Outcome.success('x')\n"

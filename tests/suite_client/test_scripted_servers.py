@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.client.adapters import CallableAdapter
 from conformance.client.reference import ReferenceClient
 from conformance.config import Credentials
 from conformance.spec import load_spec
@@ -16,7 +17,6 @@ from conformance.suite.client.scenarios import (
     success_scenario,
 )
 from conformance.suite.client.scripted_server import LoopbackServer
-from conformance.targets.adapters import CallableAdapter
 
 
 @pytest.fixture(params=["respx", "loopback"])
@@ -53,7 +53,7 @@ def test_malformed_answers_are_not_successes(harness: Harness, kind: str) -> Non
 
 
 def test_a_swallowed_code_is_detected(harness: Harness) -> None:
-    from conformance.targets.adapters import Outcome
+    from conformance.client.contract import Outcome
 
     _, scenario = error_row_scenarios(harness.spec)[0]
     wrong = Outcome.error("Other", scenario.expect.message, scenario.request_id, 404)

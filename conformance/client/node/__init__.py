@@ -14,11 +14,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conformance.targets.adapters import (
+from conformance.client.adapters import CommandAdapter
+from conformance.client.contract import (
     DEFAULT_ADAPTER_TIMEOUT_S,
     AdapterUnavailable,
     ClientAdapter,
-    CommandAdapter,
 )
 
 __all__ = [

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.client.contract import AdapterUnavailable, ClientAdapter
+from conformance.client.registry import load_adapter
 from conformance.errors import ConfigError
 from conformance.spec.model import Spec
 from conformance.suite.client.harness import Exchange, Harness, ScriptedServer
@@ -19,11 +21,6 @@ from conformance.suite.client.respx_server import RespxServer
 from conformance.suite.client.scenarios import special_instance_ids, success_scenario
 from conformance.suite.client.scripted_server import LoopbackServer
 from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions
-from conformance.targets.adapters import (
-    AdapterUnavailable,
-    ClientAdapter,
-    load_adapter,
-)
 
 _ADAPTER_KEY = pytest.StashKey["ClientAdapter | AdapterUnavailable"]()
 _UNAVAILABLE = "unavailable"

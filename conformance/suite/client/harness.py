@@ -11,11 +11,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from conformance.client.contract import ClientAdapter, ClientFailure, Outcome, RebootCall
 from conformance.config import Credentials
 from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest, Responder
 from conformance.suite.client.scenarios import Scenario, responder
-from conformance.targets.adapters import ClientAdapter, ClientFailure, Outcome, RebootCall
 
 __all__ = ["Exchange", "Harness", "ScriptedServer"]
 

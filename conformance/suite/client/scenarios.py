@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from conformance.client.contract import Outcome, RebootCall
 from conformance.config import Credentials
 from conformance.protocol.envelopes import (
     ApiError,
@@ -26,7 +27,6 @@ from conformance.protocol.envelopes import (
 from conformance.protocol.wire import WireError, parse_urlencoded
 from conformance.spec.model import ErrorRow, Spec
 from conformance.suite.client.recording import HANG, RecordedRequest, Reply, Responder
-from conformance.targets.adapters import Outcome, RebootCall
 
 __all__ = [
     "MALFORMED_KINDS",

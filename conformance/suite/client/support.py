@@ -6,12 +6,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Sequence
 
+from conformance.client.adapters import CommandAdapter
+from conformance.client.contract import ClientAdapter
 from conformance.spec.model import Spec
 from conformance.suite.client.checks import Problem
 from conformance.suite.client.harness import Exchange
 from conformance.suite.failures import RequirementFailure, fail
 from conformance.suite.plugin import SuiteOptions
-from conformance.targets.adapters import ClientAdapter, CommandAdapter
 
 __all__ = [
     "client_failure",

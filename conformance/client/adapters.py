@@ -1,0 +1,228 @@
+"""Running an adapter under the contract: a Python callable in a worker thread
+(`CallableAdapter`), or a command, one process per call (`CommandAdapter`); and turning a
+user's `module:attr` into one (`adapter_from_object`, `import_attr`).
+
+Both translate every misbehaviour of the adapter (an exception, a hang, a non-zero exit,
+something that is not an `Outcome`) into `ClientFailure`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from conformance.client.contract import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    ClientAdapter,
+    ClientFailure,
+    Outcome,
+    OutcomeFormatError,
+    RebootCall,
+)
+from conformance.errors import ConfigError
+
+__all__ = ["CallableAdapter", "CommandAdapter", "adapter_from_object", "import_attr"]
+
+
+class CallableAdapter:
+    """A Python callable (or object with `reboot_instance`) run in a worker thread with a timeout.
+
+    A thread that hangs cannot be killed; it is abandoned (daemon) and the call is reported as a
+    `timeout` client failure.
+    """
+
+    def __init__(
+        self,
+        func: Callable[[RebootCall], object],
+        *,
+        name: str,
+        timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S,
+        httpx_based: bool = False,
+    ) -> None:
+        self.func = func
+        self.name = name
+        self.timeout_s = timeout_s
+        self.httpx_based = httpx_based
+
+    def reboot(self, call: RebootCall) -> Outcome:
+        """Run the callable; translate every misbehaviour into `ClientFailure`."""
+        box: dict[str, object] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = self.func(call)
+            except BaseException as exc:  # the adapter's fault, whatever it is: report it
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name=f"adapter-{self.name}", daemon=True)
+        thread.start()
+        thread.join(self.timeout_s)
+        if thread.is_alive():
+            raise ClientFailure(
+                "timeout", f"adapter {self.name} did not return within {self.timeout_s:g} s"
+            )
+        if "error" in box:
+            exc = box["error"]
+            assert isinstance(exc, BaseException)
+            import traceback
+
+            tb = "".join(traceback.format_exception(exc))
+            raise ClientFailure("raised", f"adapter {self.name} raised {exc!r}", tb)
+        value = box.get("value")
+        if isinstance(value, Outcome):
+            return value
+        try:
+            return Outcome.from_dict(value)
+        except OutcomeFormatError as exc:
+            raise ClientFailure(
+                "not-an-outcome", f"adapter {self.name} returned {value!r:.200}: {exc}"
+            ) from None
+
+    def close(self) -> None:
+        """Close the wrapped object when it has a `close` method."""
+        closer = getattr(self.func, "close", None) or getattr(
+            getattr(self.func, "__self__", None), "close", None
+        )
+        if callable(closer):
+            with contextlib.suppress(Exception):
+                closer()
+
+
+class CommandAdapter:
+    """`--command 'CMD'`: one process per call, `RebootCall` JSON on stdin, `Outcome` on stdout.
+
+    CMD runs through the shell (it is the user's own command line, like a CI step), in its own
+    process group so that a hang is killed whole.
+    """
+
+    httpx_based = False
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        name: str | None = None,
+        timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S,
+        cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.command = command
+        self.name = name or f"command:{command}"
+        self.timeout_s = timeout_s
+        self.cwd = str(cwd) if cwd is not None else None
+        self.env = dict(env) if env is not None else None
+
+    def reboot(self, call: RebootCall) -> Outcome:
+        """Run CMD once; a timeout, a non-zero exit or a non-Outcome stdout: `ClientFailure`."""
+        with subprocess.Popen(
+            self.command,
+            shell=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self.cwd,
+            env=self.env,
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, err = proc.communicate(call.to_json().encode("utf-8"), self.timeout_s)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                out, err = proc.communicate()
+                raise ClientFailure(
+                    "timeout",
+                    f"command did not finish within {self.timeout_s:g} s: {self.command}",
+                    _decode(err),
+                ) from None
+        stdout, stderr = _decode(out), _decode(err)
+        if proc.returncode != 0:
+            raise ClientFailure(
+                "exit",
+                f"command exited with status {proc.returncode}: {self.command}",
+                f"stdout: {stdout[-1000:]}\nstderr: {stderr}",
+            )
+        try:
+            return Outcome.from_json(stdout.strip())
+        except OutcomeFormatError as exc:
+            raise ClientFailure(
+                "not-an-outcome",
+                f"command printed something that is not an Outcome ({exc})",
+                f"stdout: {stdout[-2000:]}\nstderr: {stderr}",
+            ) from None
+
+    def close(self) -> None:
+        """Nothing to release: every call is its own process."""
+
+
+def _decode(raw: bytes | None) -> str:
+    return (raw or b"").decode("utf-8", errors="replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _cwd_on_path() -> Iterator[None]:
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(cwd)
+
+
+def import_attr(ref: str, *, hint: str = "") -> object:
+    """The object `module:attr` names, imported with the current directory on `sys.path`;
+    `ConfigError` (with `hint` for a malformed `ref`) when it cannot be had."""
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"adapter {ref!r} is not module:attr", hint=hint)
+    try:
+        with _cwd_on_path():
+            obj: object = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import adapter module {module_name!r}: {exc}",
+            hint="module:attr is imported with the current directory on sys.path",
+        ) from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ConfigError(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+def adapter_from_object(
+    obj: object, name: str, timeout_s: float = DEFAULT_ADAPTER_TIMEOUT_S
+) -> ClientAdapter:
+    """A `CallableAdapter` for a callable taking one `RebootCall`, or an object (or class) with
+    a `reboot_instance` method; `ConfigError` for anything else."""
+    if isinstance(obj, type) and hasattr(obj, "reboot_instance"):
+        obj = obj()
+    httpx_based = bool(getattr(obj, "httpx_based", False))
+    method = None if isinstance(obj, type) else getattr(obj, "reboot_instance", None)
+    func: Callable[[RebootCall], object]
+    if callable(method):
+        func = method
+    elif callable(obj):
+        func = obj
+    else:
+        raise ConfigError(
+            f"adapter {name!r} is neither callable nor has a reboot_instance method",
+            hint="DESIGN.md §6: attr takes one RebootCall and returns an Outcome",
+        )
+    return CallableAdapter(func, name=name, timeout_s=timeout_s, httpx_based=httpx_based)
