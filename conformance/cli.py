@@ -115,24 +115,26 @@ def emulator(
 
     if (access_key_id is None) != (access_key_secret is None):
         raise ConfigError("give both --access-key-id and --access-key-secret, or neither")
+    behaviour = None
     if mutant is not None:
         from conformance.mutants import get_mutant
 
-        click.echo(f"mutant {mutant}: {get_mutant(mutant).description}")
+        chosen = get_mutant(mutant)
+        click.echo(f"mutant {mutant}: {chosen.description}")
+        behaviour = chosen.behaviour
     credentials = credentials_from_env(access_key_id, access_key_secret, environ={})
     settings = EmulatorSettings(
         credentials=(credentials,),
         reboot_seconds=reboot_seconds,
         control=not no_control,
         control_token=control_token,
-        mutant=mutant,
         log_requests=not quiet,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     click.echo(f"ECS emulator on http://{host}:{port}/ (AccessKeyId {credentials.access_key_id})")
     if settings.control:
         click.echo(f"test control at http://{host}:{port}/_conformance")
-    serve(settings, host, port)
+    serve(settings, host, port, behaviour=behaviour)
 
 
 # -- server and client suites -------------------------------------------------------------------

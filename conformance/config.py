@@ -67,7 +67,11 @@ def control_token_from_env(
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    """How the reference emulator behaves. `mutant` names a fault switch set (issue 7)."""
+    """How the reference emulator is served: credentials, reboot time, the control API.
+
+    A mutant's fault switches are not settings: they are a `Behaviour`, resolved from the
+    mutant's name by the caller (CLI, pytest plugin, selftest) and passed beside these.
+    """
 
     credentials: tuple[Credentials, ...] = (
         Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
@@ -76,5 +80,4 @@ class EmulatorSettings:
     control: bool = True
     control_token: str | None = None
     host_id: str | None = None  # None: the profile's HostId
-    mutant: str | None = None
     log_requests: bool = False

@@ -81,6 +81,13 @@ def test_emulator_needs_both_halves_of_a_key(cli: CliRunner) -> None:
     assert result.exit_code == 2
 
 
+def test_emulator_with_an_unknown_mutant_exits_2_and_lists_them(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["emulator", "--mutant", "no-such-mutant", "--port", "1"])
+    assert result.exit_code == 2
+    assert "dryrun-executes" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_bad_waiver_file_exits_2(cli: CliRunner, tmp_path: Path) -> None:
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text("- id: [not, a, string]\n")

@@ -288,7 +288,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     behaviour: Behaviour | None = None,
 ) -> Starlette:
-    """Build the reference emulator (or, with a `behaviour` or `settings.mutant`, a mutant).
+    """Build the reference emulator (or, with a mutant's `behaviour`, that mutant).
 
     `clock` drives both the gateway's timestamp window and the world's reboot transitions.
     The app keeps `state.world`, `state.spec`, `state.gateway`, `state.operations` and
@@ -301,12 +301,6 @@ def create_app(
         from conformance.spec import load_spec
 
         spec = load_spec()
-    if behaviour is None and settings.mutant:
-        # `ecs-conformance emulator --mutant NAME`: the catalogue's switch set (ConfigError if
-        # unknown); imported lazily because the catalogue imports `Behaviour` from here.
-        from conformance.mutants import get_mutant
-
-        behaviour = get_mutant(settings.mutant).behaviour
     behaviour = behaviour or Behaviour()
     world = World.from_spec(spec, clock=clock, reboot_seconds=settings.reboot_seconds)
     operations = Operations(spec, world, behaviour)

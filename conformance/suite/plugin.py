@@ -10,7 +10,7 @@ outcome of tests that declare requirements. Target-specific fixtures live in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from conformance.config import Credentials, control_token_from_env, credentials_
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED, Ledger, TestRecord
 
 if TYPE_CHECKING:
+    from conformance.emulator.behaviour import Behaviour
     from conformance.spec.model import Spec
 
 __all__ = ["LEDGER_KEY", "OPTIONS_KEY", "SuiteOptions", "requirement_ids"]
@@ -51,6 +52,7 @@ class SuiteOptions:
     seed: int | None
     reboot_seconds: float | None = None  # how long the target's reboot lasts, when known
     mutant: str | None = None  # embedded target only: serve this mutant instead
+    behaviour: Behaviour | None = None  # the mutant's fault switches, resolved from its name
 
     @property
     def signature_versions(self) -> tuple[str, ...]:
@@ -149,8 +151,10 @@ def pytest_configure(config: pytest.Config) -> None:
         mutant=opt("--ecs-mutant", None),
     )
     options = config.stash[OPTIONS_KEY]
-    if options.mutant and options.target != "embedded":
-        raise pytest.UsageError("--ecs-mutant applies to the embedded target only")
+    if options.mutant:
+        if options.target != "embedded":
+            raise pytest.UsageError("--ecs-mutant applies to the embedded target only")
+        config.stash[OPTIONS_KEY] = replace(options, behaviour=_mutant_behaviour(options.mutant))
     if options.target != "embedded" and config.getoption("numprocesses", None):
         # The test-control API's faults and `DELETE /state` are global to a target (DESIGN.md
         # §4): workers sharing one would disturb each other's arranged states.
@@ -159,6 +163,16 @@ def pytest_configure(config: pytest.Config) -> None:
             "target without -n (its control API's faults and resets are shared by all workers)"
         )
     config.pluginmanager.register(_Recorder(config), "ecs-conformance-recorder")
+
+
+def _mutant_behaviour(name: str) -> Behaviour:
+    from conformance.errors import ConfigError
+    from conformance.mutants import get_mutant
+
+    try:
+        return get_mutant(name).behaviour
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:

@@ -9,7 +9,6 @@ import pytest
 
 from conformance.config import EmulatorSettings
 from conformance.emulator import server as server_module
-from conformance.emulator.app import create_app
 from conformance.emulator.server import EmbeddedEmulator, check_bind, serve
 from conformance.errors import ConfigError
 from conformance.spec import load_spec
@@ -59,14 +58,14 @@ def test_serve_keeps_the_request_log_setting_and_wires_its_logger(
     assert "conformance.emulator" in kwargs["log_config"]["loggers"]  # type: ignore[index]
 
 
-def test_settings_mutant_selects_the_catalogue_behaviour() -> None:
+def test_serve_serves_the_behaviour_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     from conformance.mutants import all_mutants
 
+    calls: list[object] = []
+    monkeypatch.setattr(server_module.uvicorn, "run", lambda app, **k: calls.append(app))
     mutant = all_mutants()[0]
-    app = create_app(EmulatorSettings(mutant=mutant.name), spec=SPEC)
-    assert app.state.behaviour == mutant.behaviour
-    with pytest.raises(ConfigError):
-        create_app(EmulatorSettings(mutant="no-such-mutant"), spec=SPEC)
+    serve(EmulatorSettings(), "127.0.0.1", 8080, spec=SPEC, behaviour=mutant.behaviour)
+    assert calls[0].state.behaviour == mutant.behaviour  # type: ignore[attr-defined]
 
 
 def test_the_embedded_emulator_serves_real_http_and_stops_cleanly() -> None:

@@ -91,13 +91,10 @@ def _build_context(
         settings = EmulatorSettings(
             credentials=(options.credentials,), reboot_seconds=_EMBEDDED_REBOOT_SECONDS
         )
-        behaviour = None
-        if options.mutant:
-            from conformance.mutants import get_mutant
-
-            behaviour = get_mutant(options.mutant).behaviour
         clock = _ShiftableClock()
-        emulator = EmbeddedEmulator(settings, spec=spec, behaviour=behaviour, clock=clock).start()
+        emulator = EmbeddedEmulator(
+            settings, spec=spec, behaviour=options.behaviour, clock=clock
+        ).start()
         stack.append(emulator)
         target = HttpServerTarget(
             emulator.url,
