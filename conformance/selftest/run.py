@@ -1,13 +1,8 @@
-"""Selftest: the suites prove their power by killing every mutant and every faulty client.
+"""`run_selftest`: the suites against the references, every mutant and every faulty client.
 
-The server suite runs against the reference emulator (it must come out clean) and against each
-mutant of `conformance.mutants` (each must fail at least one test); the client suite runs against
-the reference client and each faulty variant of `conformance.client.faulty`. Every run is a
-pytest subprocess (`conformance.runner.run_suite`); `parallel` of them run at once, each emulator
-served in this process from its own thread for the length of its run.
-
-    >>> # result = run_selftest(report_dir=Path("reports"), seed=1)
-    >>> # result.ok, result.kill_matrix_lines()
+Every run is a pytest subprocess (`conformance.runner.run_suite`); `parallel` of them run at
+once, each emulator served in this process from its own thread for the length of its run.
+Runs against mutants and faulty clients load `conformance.selftest.fastfail` (no shrinking).
 """
 
 from __future__ import annotations
@@ -19,24 +14,23 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from conformance.client.faulty import FAULTY, FaultyClient
 from conformance.config import Credentials, EmulatorSettings
 from conformance.emulator.behaviour import Behaviour
 from conformance.errors import ConfigError, ConformanceError
-from conformance.mutants import Mutant, all_mutants, fastfail
+from conformance.mutants import Mutant, all_mutants
 from conformance.runner import SuiteRun, SuiteRunResult, run_suite
+from conformance.selftest.fastfail import plugin_args
+from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
 
 __all__ = [
     "DEFAULT_CLIENT_MAX_FAILURES",
     "DEFAULT_CLIENT_TIMEOUT_S",
     "DEFAULT_EXAMPLES",
+    "DEFAULT_REBOOT_SECONDS",
     "DEFAULT_RUN_TIMEOUT_S",
-    "SelftestResult",
-    "SubjectResult",
-    "TestFailure",
     "faulty_clients",
     "run_selftest",
 ]
@@ -58,232 +52,9 @@ DEFAULT_CLIENT_TIMEOUT_S = 2.5
 # The reference and the mutants share it, so only the mutated switch differs between them.
 DEFAULT_REBOOT_SECONDS = 3.0
 _REFERENCE_CLIENT = "reference"
-_MATRIX_IDS = 6  # ids shown per kill-matrix line (selftest.json keeps them all)
 _PYTEST_COMPLETED = (0, 1)  # all passed / some failed; any other exit code is no verdict
 
 Echo = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class TestFailure:
-    """One failed test of a run: its node id and the requirement ids it declares."""
-
-    __test__ = False  # not a pytest test class
-
-    nodeid: str
-    requirements: tuple[str, ...]
-    reason: str = ""  # the failure's first line, as the ledger keeps it
-
-
-@dataclass(frozen=True)
-class SubjectResult:
-    """What one suite run said about one subject (a reference, a mutant, a faulty client).
-
-    `baseline` holds the tests that failed on the matching reference run too: they say nothing
-    about the subject (same suite, same seed, same node ids), so they neither kill it nor appear
-    in `failed_requirements`.
-    """
-
-    role: str  # reference | mutant | faulty-client
-    kind: str  # server | client
-    name: str
-    description: str = ""
-    breaks: tuple[str, ...] = ()
-    passed: int = 0
-    not_verified: int = 0
-    failures: tuple[TestFailure, ...] = ()
-    baseline: frozenset[str] = frozenset()
-    pytest_exit_code: int | None = None
-    duration_s: float = 0.0
-    error: str | None = None  # the run gave no verdict (timeout, refused options, crash...)
-
-    @property
-    def failed(self) -> int:
-        """How many tests failed (baseline ones included)."""
-        return len(self.failures)
-
-    @property
-    def counted_failures(self) -> tuple[TestFailure, ...]:
-        """The failures that did not happen on the reference."""
-        return tuple(f for f in self.failures if f.nodeid not in self.baseline)
-
-    @property
-    def failed_requirements(self) -> tuple[str, ...]:
-        """Requirement ids of the counted failures, in run order."""
-        ids = (i for f in self.counted_failures for i in f.requirements)
-        return tuple(dict.fromkeys(ids))
-
-    @property
-    def killed(self) -> bool:
-        """A run with a verdict and a failure the reference does not share (pytest exit 1 with
-        no ledgered failure means a test without requirement ids failed: that counts too)."""
-        if self.error is not None:
-            return False
-        return bool(self.counted_failures) or (self.pytest_exit_code == 1 and not self.failures)
-
-    @property
-    def clean(self) -> bool:
-        """A run that verified something and failed nothing (a reference's verdict)."""
-        return (
-            self.error is None
-            and self.pytest_exit_code == 0
-            and not self.failures
-            and (self.passed > 0)
-        )
-
-    @property
-    def caught_as_expected(self) -> bool:
-        """At least one of the `breaks` ids is among the failed tests' requirements."""
-        return bool(set(self.breaks) & set(self.failed_requirements))
-
-    def to_json(self) -> dict[str, Any]:
-        """The selftest.json entry for this subject."""
-        common: dict[str, Any] = {
-            "tests": {
-                "passed": self.passed,
-                "failed": self.failed,
-                "not_verified": self.not_verified,
-            },
-            "failed_tests": [
-                {"test": f.nodeid, "requirements": list(f.requirements), "reason": f.reason}
-                for f in self.counted_failures
-            ],
-            "duration_s": self.duration_s,
-            "pytest_exit_code": self.pytest_exit_code,
-            "error": self.error,
-        }
-        if self.role == "reference":
-            return {
-                "name": self.name,
-                "verdict": "clean" if self.clean else "failed",
-                "failed_requirements": list(self.failed_requirements),
-                **common,
-            }
-        return {
-            "name": self.name,
-            "description": self.description,
-            "breaks": list(self.breaks),
-            "killed": self.killed,
-            "killed_by": list(self.failed_requirements) if self.killed else [],
-            "caught_as_expected": self.caught_as_expected,
-            "failed_on_reference_too": sorted(
-                f.nodeid for f in self.failures if f.nodeid in self.baseline
-            ),
-            **common,
-        }
-
-
-@dataclass(frozen=True)
-class SelftestResult:
-    """The outcome of `run_selftest`; `ok` is the selftest's verdict."""
-
-    seed: int
-    examples: int
-    duration_s: float
-    reference: SubjectResult
-    mutants: tuple[SubjectResult, ...]
-    client_reference: SubjectResult | None = None  # None when clients were not included
-    faulty_clients: tuple[SubjectResult, ...] = ()
-    report_path: Path | None = None
-
-    @property
-    def survivors(self) -> tuple[SubjectResult, ...]:
-        """Mutants and faulty clients that no test caught."""
-        return tuple(s for s in (*self.mutants, *self.faulty_clients) if not s.killed)
-
-    @property
-    def references(self) -> tuple[SubjectResult, ...]:
-        """The reference runs (server, and client when included)."""
-        return (self.reference,) + (
-            (self.client_reference,) if self.client_reference is not None else ()
-        )
-
-    @property
-    def ok(self) -> bool:
-        """Every reference clean and every mutant and faulty client killed."""
-        return all(r.clean for r in self.references) and not self.survivors
-
-    def to_json(self) -> dict[str, Any]:
-        """The content of selftest.json."""
-        clients: dict[str, Any] = {
-            "included": self.client_reference is not None,
-            "reference": None if self.client_reference is None else self.client_reference.to_json(),
-            "faulty": [s.to_json() for s in self.faulty_clients],
-        }
-        return {
-            "ok": self.ok,
-            "seed": self.seed,
-            "examples": self.examples,
-            "duration_s": self.duration_s,
-            "reference": self.reference.to_json(),
-            "mutants": [s.to_json() for s in self.mutants],
-            "clients": clients,
-            "summary": {
-                "mutants": len(self.mutants),
-                "mutants_killed": sum(s.killed for s in self.mutants),
-                "faulty_clients": len(self.faulty_clients),
-                "faulty_clients_killed": sum(s.killed for s in self.faulty_clients),
-                "survivors": [s.name for s in self.survivors],
-            },
-        }
-
-    def kill_matrix_lines(self) -> list[str]:
-        """The kill matrix as text: each subject, whether it died, and the ids that caught it.
-
-        An id marked `*` is one the subject is expected to break; `expected` says whether any
-        such id caught it (a kill by other ids only still counts, but points at a weak check).
-        """
-        lines: list[str] = []
-        for ref in self.references:
-            lines.append(_reference_line(ref))
-        sections = [("server suite x mutants", self.mutants)]
-        if self.client_reference is not None:
-            sections.append(("client suite x faulty clients", self.faulty_clients))
-        for title, subjects in sections:
-            killed = sum(s.killed for s in subjects)
-            lines.append("")
-            lines.append(f"{title}: {killed}/{len(subjects)} killed")
-            width = max((len(s.name) for s in subjects), default=4)
-            lines.append(f"  {'name':<{width}}  killed  expected  caught by (* = an expected id)")
-            for s in subjects:
-                lines.append(_subject_line(s, width))
-        survivors = self.survivors
-        lines.append("")
-        if survivors:
-            lines.append("survivors: " + ", ".join(s.name for s in survivors))
-        lines.append(
-            f"selftest {'passed' if self.ok else 'FAILED'} in {self.duration_s:.1f} s "
-            f"(seed {self.seed}, {self.examples} examples)"
-        )
-        return lines
-
-
-def _reference_line(ref: SubjectResult) -> str:
-    verdict = "clean" if ref.clean else "FAILED"
-    detail = f"{ref.passed} passed, {ref.failed} failed, {ref.not_verified} not verified"
-    if ref.error:
-        detail = f"error: {ref.error.splitlines()[0]}"
-    elif ref.failed_requirements:
-        detail += "; failing: " + " ".join(ref.failed_requirements)
-    return f"{ref.kind} reference ({ref.name}): {verdict} ({detail}, {ref.duration_s:.1f} s)"
-
-
-def _subject_line(s: SubjectResult, width: int) -> str:
-    if s.error:
-        caught = f"(run did not complete: {s.error.splitlines()[0]})"
-    elif not s.killed:
-        caught = "-  (expected: " + " ".join(s.breaks) + ")"
-    else:
-        # expected ids first, so a long list still shows whether the right check fired
-        hits = [f"{i}*" for i in s.failed_requirements if i in s.breaks]
-        others = [i for i in s.failed_requirements if i not in s.breaks]
-        shown = [*hits, *others][: max(len(hits), _MATRIX_IDS)]
-        more = len(hits) + len(others) - len(shown)
-        caught = " ".join(shown) + (f" +{more} more" if more else "")
-        caught = caught or "(a test without requirement ids)"
-    killed = "yes" if s.killed else "NO"
-    expected = ("yes" if s.caught_as_expected else "no") if s.killed else "-"
-    return f"  {s.name:<{width}}  {killed:<6}  {expected:<8}  {caught}"
 
 
 def faulty_clients() -> tuple[FaultyClient, ...]:
@@ -325,7 +96,7 @@ def run_selftest(
     suites' `--ecs-examples`; `timeout_s` bounds each suite run; `reboot_seconds` is the
     emulators' reboot time; `server_options` / `client_options` are extra `--ecs-*` options;
     a faulty client's run stops after `client_max_failures` failed tests. Runs against
-    mutants and faulty clients skip hypothesis' shrinking (`conformance.mutants.fastfail`).
+    mutants and faulty clients skip hypothesis' shrinking (`conformance.selftest.fastfail`).
     Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
     bad arguments (a run that gives no verdict is recorded as such, not raised).
     """
@@ -475,14 +246,14 @@ def _suite_run(
     fail_fast: bool,
 ) -> SuiteRun:
     # Mutants and faulty clients need a verdict, not minimal examples: no shrinking there
-    # (conformance.mutants.fastfail). The references keep the suite's own settings.
+    # (conformance.selftest.fastfail). The references keep the suite's own settings.
     return SuiteRun(
         kind=kind,
         options=tuple(options),
         credentials=credentials,
         seed=seed,
         timeout_s=timeout_s,
-        extra_pytest_args=fastfail.plugin_args() if fail_fast else (),
+        extra_pytest_args=plugin_args() if fail_fast else (),
     )
 
 

@@ -3,7 +3,7 @@
 Selftest only needs to know whether a subject dies and by which requirement ids; shrinking a
 failing hypothesis example (and schemathesis' cases, which run on hypothesis) to its minimal
 form costs up to a minute per run against a badly broken target and changes neither answer.
-Loaded in the suite's subprocess with `-p conformance.mutants.fastfail`; it registers the
+Loaded in the suite's subprocess with `-p conformance.selftest.fastfail`; it registers the
 hypothesis profile `PROFILE`, which `--hypothesis-profile` then loads (hypothesis' own plugin
 does that in its `pytest_configure`, after ours). Settings a test gives explicitly (examples,
 seed, deadline) stay as the suite sets them: only the phases change.
@@ -16,7 +16,7 @@ import pytest
 __all__ = ["PROFILE", "plugin_args", "pytest_configure"]
 
 PROFILE = "ecs-selftest-no-shrink"
-_MODULE = "conformance.mutants.fastfail"
+_MODULE = "conformance.selftest.fastfail"
 
 
 def plugin_args() -> tuple[str, ...]:

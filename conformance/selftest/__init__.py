@@ -1,0 +1,39 @@
+"""Selftest: the suites prove their power by killing every mutant and every faulty client.
+
+The server suite runs against the reference emulator (it must come out clean) and against each
+mutant of `conformance.mutants` (each must fail at least one test); the client suite runs against
+the reference client and each faulty variant of `conformance.client.faulty`.
+
+* `run`: `run_selftest`, the suite runs and their scheduling;
+* `result`: `SubjectResult`, `SelftestResult`, selftest.json and the kill matrix;
+* `fastfail`: the pytest plugin its runs against mutants and faulty clients load.
+
+    >>> # result = run_selftest(report_dir=Path("reports"), seed=1)
+    >>> # result.ok, result.kill_matrix_lines()
+"""
+
+from __future__ import annotations
+
+from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
+from conformance.selftest.run import (
+    DEFAULT_CLIENT_MAX_FAILURES,
+    DEFAULT_CLIENT_TIMEOUT_S,
+    DEFAULT_EXAMPLES,
+    DEFAULT_REBOOT_SECONDS,
+    DEFAULT_RUN_TIMEOUT_S,
+    faulty_clients,
+    run_selftest,
+)
+
+__all__ = [
+    "DEFAULT_CLIENT_MAX_FAILURES",
+    "DEFAULT_CLIENT_TIMEOUT_S",
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_REBOOT_SECONDS",
+    "DEFAULT_RUN_TIMEOUT_S",
+    "SelftestResult",
+    "SubjectResult",
+    "TestFailure",
+    "faulty_clients",
+    "run_selftest",
+]
