@@ -7,7 +7,6 @@ Exit codes (DESIGN.md §7): 0 conformant, 1 non-conformant, 2 usage or configura
 from __future__ import annotations
 
 import functools
-import random
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -24,6 +23,7 @@ from conformance.config import (
     credentials_from_env,
 )
 from conformance.errors import ConfigError, ConformanceError
+from conformance.selftest.defaults import DEFAULT_EXAMPLES
 
 __all__ = ["main"]
 
@@ -138,146 +138,87 @@ def emulator(
 
 
 # -- server and client suites -------------------------------------------------------------------
-def _suite_options(func: F) -> F:
-    for option in reversed(
-        [
-            click.option("--access-key-id", default=None, help="default: $ALIBABA_CLOUD_..."),
-            click.option("--access-key-secret", default=None, help="default: $ALIBABA_CLOUD_..."),
-            click.option("--report-dir", default="reports", show_default=True, type=Path),
-            click.option("--waivers", default=None, type=click.Path(path_type=Path)),
-            click.option("--seed", default=None, type=int, help="seed for generated inputs"),
-            click.option(
-                "--examples", default=None, type=int, help="hypothesis examples per property"
-            ),
-            click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers"),
-            click.option(
-                "-k", "--select", default=None, help="only tests matching this pytest -k expression"
-            ),
-            click.option("--timeout", default=5.0, type=float, help="per-request timeout (s)"),
-            click.option(
-                "--example-db",
-                default=None,
-                type=click.Path(path_type=Path),
-                help="hypothesis example database to share across CI jobs",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
+# Options of the runs themselves (where reports go, how pytest runs); the suite's own options
+# come from its table (`conformance.suite.options.click_options`).
+_REPORT_DIR = click.option("--report-dir", default="reports", show_default=True, type=Path)
+_WAIVERS = click.option("--waivers", default=None, type=click.Path(path_type=Path))
+_WORKERS = click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers")
+_SELECT = click.option(
+    "-k", "--select", default=None, help="only tests matching this pytest -k expression"
+)
+
+
+def _options(command: str, *run_options: Callable[[F], F], **defaults: object) -> Callable[[F], F]:
+    """The run options given, then the suite options `command` offers."""
+    from conformance.suite.options import click_options
+
+    decorators = [*run_options, *click_options(command, defaults=defaults)]
+
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
 
 
 @main.command()
 @click.argument("url")
-@click.option("--control", default=None, help="test-control URL [default: URL/_conformance]")
-@click.option(
-    "--control-token",
-    default=None,
-    help="bearer token of the test-control API [default: $ECS_CONFORMANCE_CONTROL_TOKEN]",
-)
-@click.option("--fixtures", default=None, type=click.Path(path_type=Path))
-@click.option("--signature", default="both", type=click.Choice(["v2", "v3", "both"]))
-@click.option("--method", default="both", type=click.Choice(["GET", "POST", "both"]))
-@click.option("--allow-destructive", is_flag=True, help="real reboots on a non-loopback target")
-@click.option(
-    "--reboot-seconds",
-    default=None,
-    type=float,
-    help="how long a reboot lasts on the target, if known (stricter lifecycle checks)",
-)
-@_suite_options
+@_options("server", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
-def server(
-    url: str,
-    control: str | None,
-    control_token: str | None,
-    fixtures: Path | None,
-    signature: str,
-    method: str,
-    allow_destructive: bool,
-    reboot_seconds: float | None,
-    **common: Any,
-) -> None:
+def server(url: str, **given: Any) -> None:
     """Judge the server at URL ('embedded' for the in-process reference emulator)."""
     from conformance.runner import check_reachable
 
+    fixtures = given["fixtures"]
     if fixtures is not None and not fixtures.is_file():
         raise ConfigError(f"fixtures file {fixtures} does not exist")
     if url != "embedded":
         check_reachable(url)
-    options = [f"--ecs-target={url}", f"--ecs-signature={signature}", f"--ecs-method={method}"]
-    if control:
-        options.append(f"--ecs-control={control}")
-    if fixtures:
-        options.append(f"--ecs-fixtures={fixtures.resolve()}")
-    if allow_destructive:
-        options.append("--ecs-allow-destructive")
-    if reboot_seconds is not None:
-        options.append(f"--ecs-reboot-seconds={reboot_seconds:g}")
     env = {}
-    token = control_token_from_env(control_token)
+    token = control_token_from_env(given.pop("control_token"))
     if token:
         env[ENV_CONTROL_TOKEN] = token
-    code = _run_and_report("server", url, options, env=env, **common)
-    sys.exit(code)
+    sys.exit(_run_and_report("server", url, {"target": url, **given}, env=env))
 
 
 @main.command()
 @click.argument("adapter", required=False)
-@click.option("--command", "command", default=None, help="adapter command (JSON on stdin/out)")
-@_suite_options
+@_options("client", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
-def client(adapter: str | None, command: str | None, **common: Any) -> None:
+def client(adapter: str | None, **given: Any) -> None:
     """Judge a client through ADAPTER (module:attr or a shipped name) or --command 'CMD'."""
+    command = given["client_command"]
     if (adapter is None) == (command is None):
         raise ConfigError(
             "give exactly one of ADAPTER or --command",
             hint="e.g. `ecs-conformance client reference` or --command 'python my_adapter.py'",
         )
-    if command is not None:
-        options, name = [f"--ecs-client-command={command}"], f"command: {command}"
-    else:
-        options, name = [f"--ecs-client={adapter}"], str(adapter)
-    sys.exit(_run_and_report("client", name, options, **common))
+    name = f"command: {command}" if command is not None else str(adapter)
+    sys.exit(_run_and_report("client", name, {"client": adapter, **given}))
 
 
 def _run_and_report(
-    kind: str,
-    name: str,
-    options: list[str],
-    *,
-    access_key_id: str | None,
-    access_key_secret: str | None,
-    report_dir: Path,
-    waivers: Path | None,
-    seed: int | None,
-    examples: int | None,
-    workers: int,
-    timeout: float,
-    example_db: Path | None,
-    select: str | None,
-    env: dict[str, str] | None = None,
+    kind: str, name: str, given: dict[str, Any], *, env: dict[str, str] | None = None
 ) -> int:
     from conformance.runner import SuiteRun, run_suite
+    from conformance.suite.options import option_args
 
-    credentials = credentials_from_env(access_key_id, access_key_secret)
+    report_dir, waivers = given.pop("report_dir"), given.pop("waivers")
+    workers, select = given.pop("workers"), given.pop("select")
+    credentials = credentials_from_env(given.pop("access_key_id"), given.pop("access_key_secret"))
     waiver_list = _load_waivers(waivers)
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    if examples is not None:
-        options = [*options, f"--ecs-examples={examples}"]
-    options = [*options, f"--ecs-timeout={timeout}"]
-    if example_db is not None:
-        options.append(f"--ecs-example-db={example_db.resolve()}")
+    seed = _seed(given.pop("seed"))
     click.echo(f"{kind} suite against {name} (seed {seed})")
-    extra = ("-k", select) if select else ()
     result = run_suite(
         SuiteRun(
             kind,
-            options,
+            option_args(given),
             credentials,
             seed,
             workers=workers,
             env=env or {},
-            extra_pytest_args=extra,
+            extra_pytest_args=("-k", select) if select else (),
         ),
         echo=_progress_echo(),
     )
@@ -288,46 +229,34 @@ def _run_and_report(
 
 # -- the main job -------------------------------------------------------------------------------
 @main.command()
-@click.option("--report-dir", default="reports", show_default=True, type=Path)
-@click.option("--waivers", default=None, type=click.Path(path_type=Path))
-@click.option("--seed", default=None, type=int)
-@click.option("--examples", default=None, type=int, help="hypothesis examples per property")
-@click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite")
-@click.option(
-    "--example-db",
-    default=None,
-    type=click.Path(path_type=Path),
-    help="hypothesis example database to share across CI jobs",
+@_options(
+    "run",
+    _REPORT_DIR,
+    _WAIVERS,
+    click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite"),
 )
 @_friendly
 def run(
-    report_dir: Path,
-    waivers: Path | None,
-    seed: int | None,
-    examples: int | None,
-    workers: int,
-    example_db: Path | None,
+    report_dir: Path, waivers: Path | None, workers: int, seed: int | None, **given: Any
 ) -> None:
     """The main job: the server suite against the embedded reference emulator, the client
     suite against the reference client and every installed official SDK adapter, reports."""
     from conformance.client.registry import main_job_adapters
     from conformance.runner import SuiteRun, run_suite
+    from conformance.suite.options import option_args
 
     credentials = credentials_from_env(environ={})
     waiver_list = _load_waivers(waivers)
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    extra = [f"--ecs-examples={examples}"] if examples is not None else []
-    if example_db is not None:
-        extra.append(f"--ecs-example-db={example_db.resolve()}")
-    plan: list[tuple[str, str, list[str]]] = [("server", "embedded", ["--ecs-target=embedded"])]
+    seed = _seed(seed)
+    plan: list[tuple[str, str, dict[str, Any]]] = [("server", "embedded", {"target": "embedded"})]
     for name in main_job_adapters():
-        plan.append(("client", name, [f"--ecs-client={name}"]))
+        plan.append(("client", name, {"client": name}))
     runs = []
     started = datetime.now(UTC)
     for index, (kind, name, options) in enumerate(plan, 1):
         click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
         result = run_suite(
-            SuiteRun(kind, [*options, *extra], credentials, seed, workers=workers),
+            SuiteRun(kind, option_args({**options, **given}), credentials, seed, workers=workers),
             echo=_progress_echo(),
         )
         target_dir = report_dir / f"{kind}-{_slug(name)}"
@@ -343,28 +272,29 @@ def run(
 
 # -- selftest -----------------------------------------------------------------------------------
 @main.command()
-@click.option("--report-dir", default="reports", show_default=True, type=Path)
-@click.option("--seed", default=None, type=int)
-@click.option("--examples", default=None, type=int, help="hypothesis examples per property")
-@click.option("--parallel", default=2, show_default=True, type=int, help="suite runs at once")
-@click.option("--no-clients", is_flag=True, help="skip the faulty-client half")
+@_options(
+    "selftest",
+    _REPORT_DIR,
+    click.option("--parallel", default=2, show_default=True, type=int, help="suite runs at once"),
+    click.option("--no-clients", is_flag=True, help="skip the faulty-client half"),
+    examples=DEFAULT_EXAMPLES,
+)
 @_friendly
 def selftest(
-    report_dir: Path, seed: int | None, examples: int | None, parallel: int, no_clients: bool
+    report_dir: Path, parallel: int, no_clients: bool, seed: int | None, examples: int
 ) -> None:
     """Run the suites against the references and every mutant; print the kill matrix."""
-    from conformance.selftest import run_selftest
+    from conformance.selftest.run import run_selftest
 
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    kwargs: dict[str, Any] = {} if examples is None else {"examples": examples}
+    seed = _seed(seed)
     click.echo(f"selftest (seed {seed}, {parallel} runs at once)")
     result = run_selftest(
         report_dir=report_dir,
         seed=seed,
+        examples=examples,
         parallel=parallel,
         echo=_progress_echo(),
         include_clients=not no_clients,
-        **kwargs,
     )
     for line in result.kill_matrix_lines():
         click.echo(line)
@@ -373,6 +303,12 @@ def selftest(
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _seed(given: int | None) -> int:
+    from conformance.suite.options import draw_seed
+
+    return given if given is not None else draw_seed()
+
+
 def _load_waivers(path: Path | None) -> Sequence[Any]:
     if path is None:
         return ()

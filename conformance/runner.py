@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from conformance.config import Credentials
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.suite.ledger import Ledger
+from conformance.suite.options import option_args
 
 __all__ = ["SuiteRun", "SuiteRunResult", "check_reachable", "run_suite"]
 
@@ -90,8 +91,7 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             "--pyargs",
             SUITE_MODULES[run.kind],
             *run.options,
-            f"--ecs-results={results}",
-            f"--ecs-seed={run.seed}",
+            *option_args({"results": results, "seed": run.seed}),
             f"--hypothesis-seed={run.seed}",
             "-q",
             "--no-header",

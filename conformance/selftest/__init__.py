@@ -4,7 +4,7 @@ The server suite runs against the reference emulator (it must come out clean) an
 mutant of `conformance.mutants` (each must fail at least one test); the client suite runs against
 the reference client and each faulty variant of `conformance.client.faulty`.
 
-* `run`: `run_selftest`, the suite runs and their scheduling;
+* `run`: `run_selftest`, the suite runs and their scheduling (`defaults`: their settings);
 * `result`: `SubjectResult`, `SelftestResult`, selftest.json and the kill matrix;
 * `fastfail`: the pytest plugin its runs against mutants and faulty clients load.
 
@@ -14,16 +14,7 @@ the reference client and each faulty variant of `conformance.client.faulty`.
 
 from __future__ import annotations
 
-from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
-from conformance.selftest.run import (
-    DEFAULT_CLIENT_MAX_FAILURES,
-    DEFAULT_CLIENT_TIMEOUT_S,
-    DEFAULT_EXAMPLES,
-    DEFAULT_REBOOT_SECONDS,
-    DEFAULT_RUN_TIMEOUT_S,
-    faulty_clients,
-    run_selftest,
-)
+from typing import Any
 
 __all__ = [
     "DEFAULT_CLIENT_MAX_FAILURES",
@@ -37,3 +28,19 @@ __all__ = [
     "faulty_clients",
     "run_selftest",
 ]
+
+# Loaded on first use: the command line imports `defaults` without the suites behind `run`.
+_LAZY = {
+    **dict.fromkeys(("SelftestResult", "SubjectResult", "TestFailure"), "result"),
+    **dict.fromkeys(("faulty_clients", "run_selftest"), "run"),
+    **dict.fromkeys([n for n in __all__ if n.startswith("DEFAULT_")], "defaults"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'conformance.selftest' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"conformance.selftest.{module}"), name)

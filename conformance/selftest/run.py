@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,36 +21,20 @@ from conformance.emulator.behaviour import Behaviour
 from conformance.errors import ConfigError, ConformanceError
 from conformance.mutants import Mutant, all_mutants
 from conformance.runner import SuiteRun, SuiteRunResult, run_suite
+from conformance.selftest.defaults import (
+    DEFAULT_CLIENT_MAX_FAILURES,
+    DEFAULT_CLIENT_TIMEOUT_S,
+    DEFAULT_EXAMPLES,
+    DEFAULT_REBOOT_SECONDS,
+    DEFAULT_RUN_TIMEOUT_S,
+)
 from conformance.selftest.fastfail import plugin_args
 from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
+from conformance.suite.options import option_args
 
-__all__ = [
-    "DEFAULT_CLIENT_MAX_FAILURES",
-    "DEFAULT_CLIENT_TIMEOUT_S",
-    "DEFAULT_EXAMPLES",
-    "DEFAULT_REBOOT_SECONDS",
-    "DEFAULT_RUN_TIMEOUT_S",
-    "faulty_clients",
-    "run_selftest",
-]
+__all__ = ["faulty_clients", "run_selftest"]
 
-# Small on purpose: a mutant needs one failing example, and CI runs selftest on every
-# submission (the whole selftest should take at most 5 minutes on 2 cores).
-DEFAULT_EXAMPLES = 8
-DEFAULT_RUN_TIMEOUT_S = 240.0
-# A faulty client's failure can cost the adapter timeout (10 s for a client that hangs), so a
-# faulty client's run stops after this many failed tests; that is plenty to name what caught it.
-DEFAULT_CLIENT_MAX_FAILURES = 8
-# Client runs' per-request timeout (`--ecs-timeout`; the suite gives an adapter twice that):
-# 2.5 s leaves the reference client's own 3 s read timeout room to answer first, and makes a
-# client that hangs cost 5 s per call instead of 10. References and subjects share it.
-DEFAULT_CLIENT_TIMEOUT_S = 2.5
-# The emulators' reboot time: long enough that an observation right after the call (a few ms)
-# sees the transient status even on a loaded machine, short enough that a check waiting for
-# the clock to finish the transition (the never-settles mutant) can do so within a run.
-# The reference and the mutants share it, so only the mutated switch differs between them.
-DEFAULT_REBOOT_SECONDS = 3.0
 _REFERENCE_CLIENT = "reference"
 _PYTEST_COMPLETED = (0, 1)  # all passed / some failed; any other exit code is no verdict
 
@@ -85,8 +69,8 @@ def run_selftest(
     clients: Sequence[FaultyClient] | None = None,
     timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
     reboot_seconds: float = DEFAULT_REBOOT_SECONDS,
-    server_options: Sequence[str] = (),
-    client_options: Sequence[str] = (),
+    server_options: Mapping[str, object] | None = None,
+    client_options: Mapping[str, object] | None = None,
     client_max_failures: int | None = DEFAULT_CLIENT_MAX_FAILURES,
     client_timeout_s: float | None = DEFAULT_CLIENT_TIMEOUT_S,
 ) -> SelftestResult:
@@ -94,7 +78,8 @@ def run_selftest(
 
     `mutants` / `clients` narrow the run to a subset (default: all); `examples` is the
     suites' `--ecs-examples`; `timeout_s` bounds each suite run; `reboot_seconds` is the
-    emulators' reboot time; `server_options` / `client_options` are extra `--ecs-*` options;
+    emulators' reboot time; `server_options` / `client_options` are more suite options
+    (`SuiteOptions` field -> value);
     a faulty client's run stops after `client_max_failures` failed tests. Runs against
     mutants and faulty clients skip hypothesis' shrinking (`conformance.selftest.fastfail`).
     Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
@@ -109,8 +94,9 @@ def run_selftest(
     if include_clients:
         chosen_clients = tuple(faulty_clients() if clients is None else clients)
     settings = EmulatorSettings(reboot_seconds=reboot_seconds)
+    extra = {"server": dict(server_options or {}), "client": dict(client_options or {})}
     if client_timeout_s is not None:
-        client_options = [f"--ecs-timeout={client_timeout_s:g}", *client_options]
+        extra["client"] = {"timeout_s": client_timeout_s, **extra["client"]}
     credentials = settings.credentials[0]
 
     references = [_Job("reference", "server", "reference-emulator", "", (), Behaviour(), None)]
@@ -138,7 +124,7 @@ def run_selftest(
             seed=seed,
             examples=examples,
             timeout_s=timeout_s,
-            extra=server_options if job.kind == "server" else client_options,
+            extra=extra[job.kind],
             max_failures=client_max_failures if job.kind == "client" else None,
         )
         if job.role != "reference":
@@ -197,7 +183,7 @@ def _run_job(
     seed: int,
     examples: int,
     timeout_s: float,
-    extra: Sequence[str],
+    extra: Mapping[str, object],
     max_failures: int | None,
 ) -> SubjectResult:
     base = SubjectResult(
@@ -207,27 +193,30 @@ def _run_job(
         description=job.description,
         breaks=job.breaks,
     )
-    fast = job.role != "reference"
-    if fast and max_failures:
-        extra = [*extra, f"--maxfail={max_failures}"]
+    # Mutants and faulty clients need a verdict, not minimal examples: no shrinking there
+    # (conformance.selftest.fastfail), and at most `max_failures` failed tests. The references
+    # keep the suite's own settings.
+    fast: tuple[str, ...] = ()
+    if job.role != "reference":
+        fast = (*plugin_args(), *((f"--maxfail={max_failures}",) if max_failures else ()))
+    common = {"examples": examples, **extra}
     t0 = time.monotonic()
     try:
         if job.kind == "server":
             from conformance.emulator.server import EmbeddedEmulator
 
             with EmbeddedEmulator(settings, behaviour=job.behaviour) as emu:
-                options = [
-                    f"--ecs-target={emu.url.rstrip('/')}",
-                    f"--ecs-control={emu.control_url}",
-                    f"--ecs-examples={examples}",
-                    f"--ecs-reboot-seconds={settings.reboot_seconds:g}",
-                    *extra,
-                ]
-                run = _suite_run("server", options, credentials, seed, timeout_s, fail_fast=fast)
+                options = {
+                    "target": emu.url.rstrip("/"),
+                    "control": emu.control_url,
+                    "reboot_seconds": settings.reboot_seconds,
+                    **common,
+                }
+                run = _suite_run("server", options, credentials, seed, timeout_s, fast)
                 outcome = run_suite(run)
         else:
-            options = [f"--ecs-client={job.client}", f"--ecs-examples={examples}", *extra]
-            run = _suite_run("client", options, credentials, seed, timeout_s, fail_fast=fast)
+            options = {"client": job.client, **common}
+            run = _suite_run("client", options, credentials, seed, timeout_s, fast)
             outcome = run_suite(run)
     except ConformanceError as exc:
         # A run that did not complete is neither clean nor a kill: the suite must give a
@@ -238,22 +227,19 @@ def _run_job(
 
 def _suite_run(
     kind: str,
-    options: Sequence[str],
+    options: Mapping[str, object],
     credentials: Credentials,
     seed: int,
     timeout_s: float,
-    *,
-    fail_fast: bool,
+    pytest_args: Sequence[str],
 ) -> SuiteRun:
-    # Mutants and faulty clients need a verdict, not minimal examples: no shrinking there
-    # (conformance.selftest.fastfail). The references keep the suite's own settings.
     return SuiteRun(
         kind=kind,
-        options=tuple(options),
+        options=tuple(option_args(options)),
         credentials=credentials,
         seed=seed,
         timeout_s=timeout_s,
-        extra_pytest_args=plugin_args() if fail_fast else (),
+        extra_pytest_args=tuple(pytest_args),
     )
 
 

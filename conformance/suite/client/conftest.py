@@ -20,7 +20,8 @@ from conformance.suite.client.harness import Exchange, Harness, ScriptedServer
 from conformance.suite.client.respx_server import RespxServer
 from conformance.suite.client.scenarios import special_instance_ids, success_scenario
 from conformance.suite.client.scripted_server import LoopbackServer
-from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions
+from conformance.suite.options import SuiteOptions
+from conformance.suite.plugin import OPTIONS_KEY
 
 _ADAPTER_KEY = pytest.StashKey["ClientAdapter | AdapterUnavailable"]()
 _UNAVAILABLE = "unavailable"

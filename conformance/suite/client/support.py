@@ -12,7 +12,7 @@ from conformance.spec.model import Spec
 from conformance.suite.client.checks import Problem
 from conformance.suite.client.harness import Exchange
 from conformance.suite.failures import RequirementFailure, fail
-from conformance.suite.plugin import SuiteOptions
+from conformance.suite.options import SuiteOptions
 
 __all__ = [
     "client_failure",

@@ -15,7 +15,8 @@ from conformance.suite.client.support import (
     problems_failure,
     reproduce,
 )
-from conformance.suite.plugin import SuiteOptions, record_checks
+from conformance.suite.options import SuiteOptions
+from conformance.suite.plugin import record_checks
 
 requirement = pytest.mark.requirement
 _IDS = ("doc.param.InstanceId.required", "doc.param.InstanceId.type")

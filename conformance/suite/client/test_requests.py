@@ -13,7 +13,8 @@ from conformance.suite.client.checks import Problem, RequestView
 from conformance.suite.client.harness import Exchange, Harness
 from conformance.suite.client.support import client_failure, problems_failure, reproduce
 from conformance.suite.failures import not_verified
-from conformance.suite.plugin import SuiteOptions, record_checks
+from conformance.suite.options import SuiteOptions
+from conformance.suite.plugin import record_checks
 
 requirement = pytest.mark.requirement
 

@@ -21,7 +21,8 @@ from conformance.suite.client.scenarios import (
 )
 from conformance.suite.client.support import client_failure, reproduce
 from conformance.suite.failures import fail
-from conformance.suite.plugin import SuiteOptions, record_checks
+from conformance.suite.options import SuiteOptions
+from conformance.suite.plugin import record_checks
 
 requirement = pytest.mark.requirement
 

@@ -17,7 +17,8 @@ from conformance.suite.client.scenarios import (
 )
 from conformance.suite.client.support import reproduce
 from conformance.suite.failures import fail, not_verified
-from conformance.suite.plugin import SuiteOptions, record_checks
+from conformance.suite.options import SuiteOptions
+from conformance.suite.plugin import record_checks
 
 requirement = pytest.mark.requirement
 _RID = "interop.retries.none"

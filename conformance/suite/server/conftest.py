@@ -17,7 +17,6 @@ and `pytest_sessionfinish` turns the exit status into the error's exit code.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 
@@ -26,7 +25,8 @@ import pytest
 from conformance.errors import ConformanceError, TargetUnreachable
 from conformance.network import is_loopback_url
 from conformance.spec.model import Spec
-from conformance.suite.plugin import OPTIONS_KEY, SuiteOptions, record_checks
+from conformance.suite.options import SuiteOptions, draw_seed
+from conformance.suite.plugin import OPTIONS_KEY, record_checks
 from conformance.suite.server.harness import ServerContext, ServerHarness, variants_for
 from conformance.targets.base import Provisioner
 from conformance.targets.http import HttpServerTarget, SafetyGuard
@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if workerinput and workerinput.get("testrunuid"):
             chosen = int(str(workerinput["testrunuid"])[:8], 16)
         else:
-            chosen = random.SystemRandom().getrandbits(32)
+            chosen = draw_seed()
     config.stash[SEED_KEY] = int(chosen)
 
 

@@ -26,7 +26,7 @@ from conformance.targets.http import Exchange, HttpServerTarget
 from conformance.targets.provisioners import ControlProvisioner, fresh_instance_id
 
 if TYPE_CHECKING:
-    from conformance.suite.plugin import SuiteOptions
+    from conformance.suite.options import SuiteOptions
 
 __all__ = ["Rebooted", "ServerContext", "ServerHarness", "Variant", "variants_for"]
 

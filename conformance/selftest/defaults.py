@@ -1,0 +1,29 @@
+"""Selftest's defaults, apart so that the command line can show them without importing the
+suites (`conformance.selftest` loads its modules lazily)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_CLIENT_MAX_FAILURES",
+    "DEFAULT_CLIENT_TIMEOUT_S",
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_REBOOT_SECONDS",
+    "DEFAULT_RUN_TIMEOUT_S",
+]
+
+# Small on purpose: a mutant needs one failing example, and CI runs selftest on every
+# submission (the whole selftest should take at most 5 minutes on 2 cores).
+DEFAULT_EXAMPLES = 8
+DEFAULT_RUN_TIMEOUT_S = 240.0
+# A faulty client's failure can cost the adapter timeout (10 s for a client that hangs), so a
+# faulty client's run stops after this many failed tests; that is plenty to name what caught it.
+DEFAULT_CLIENT_MAX_FAILURES = 8
+# Client runs' per-request timeout (`--ecs-timeout`; the suite gives an adapter twice that):
+# 2.5 s leaves the reference client's own 3 s read timeout room to answer first, and makes a
+# client that hangs cost 5 s per call instead of 10. References and subjects share it.
+DEFAULT_CLIENT_TIMEOUT_S = 2.5
+# The emulators' reboot time: long enough that an observation right after the call (a few ms)
+# sees the transient status even on a loaded machine, short enough that a check waiting for
+# the clock to finish the transition (the never-settles mutant) can do so within a run.
+# The reference and the mutants share it, so only the mutated switch differs between them.
+DEFAULT_REBOOT_SECONDS = 3.0

@@ -1,0 +1,301 @@
+"""The suites' options, written once: `SuiteOptions` is the table.
+
+Each option field of `SuiteOptions` carries its `Option` (the `--ecs-*` flag, help text, the
+`ecs-conformance` commands that offer it) next to its one default. From that table come the
+pytest options (`add_pytest_options`), the `SuiteOptions` of a session (`from_pytest`), the
+click options of the command line (`click_options`), and the argument lists that the command
+line, selftest and every reproduction command pass to a suite (`option_args`,
+`SuiteOptions.args`, `pytest_command`). A new option is one field here.
+
+    >>> option_args({"timeout_s": 2.5, "signature": "v3", "seed": None})
+    ['--ecs-signature=v3', '--ecs-timeout=2.5']
+"""
+
+from __future__ import annotations
+
+import random
+import shlex
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance.config import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    Credentials,
+    control_token_from_env,
+    credentials_from_env,
+)
+
+if TYPE_CHECKING:
+    from conformance.emulator.behaviour import Behaviour
+
+__all__ = [
+    "Option",
+    "SuiteOptions",
+    "add_pytest_options",
+    "click_options",
+    "draw_seed",
+    "option_args",
+    "pytest_command",
+]
+
+_GROUP = ("ecs-conformance", "ECS RebootInstance conformance suite")
+_KEY = "ecs-option"
+_SERVER, _CLIENT, _SUITES = ("server",), ("client",), ("server", "client")
+_RUN = (*_SUITES, "run")
+_ALL = (*_RUN, "selftest")
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one `SuiteOptions` field is given: `flag` to pytest, and on the `ecs-conformance`
+    commands of `commands` as `--<flag without --ecs->` (or `cli`).
+
+    `kind` converts the value (str, int, float, Path; bool for a flag). `environment` options
+    (credentials, the control token) reach a suite subprocess through the environment, never on
+    a command line (DESIGN.md §7: a command line shows up in `ps` and in reproductions).
+    """
+
+    flag: str
+    help: str = ""
+    kind: type = str
+    choices: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    cli: str | None = None
+    environment: bool = False
+
+    @property
+    def cli_flag(self) -> str:
+        """The flag on the command line: `--timeout` for `--ecs-timeout`."""
+        return self.cli or "--" + self.flag.removeprefix("--ecs-")
+
+
+def _option(default: Any, flag: str, help: str = "", **kw: Any) -> Any:
+    return field(default=default, metadata={_KEY: Option(flag, help, **kw)})
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """Everything the `--ecs-*` options say, built once per session (`from_pytest`)."""
+
+    target: str = _option(
+        "embedded",
+        "--ecs-target",
+        "server under test: 'embedded' (the reference emulator in-process) or a base URL",
+    )
+    control: str | None = _option(
+        None,
+        "--ecs-control",
+        "test-control base URL (DESIGN.md §4) [default: URL/_conformance]",
+        commands=_SERVER,
+    )
+    control_token: str | None = field(
+        default=None,
+        repr=False,
+        metadata={
+            _KEY: Option(
+                "--ecs-control-token",
+                "bearer token of the test-control API [default: $ECS_CONFORMANCE_CONTROL_TOKEN]",
+                commands=_SERVER,
+                environment=True,
+            )
+        },
+    )
+    fixtures: Path | None = _option(
+        None,
+        "--ecs-fixtures",
+        "black-box fixtures YAML (DESIGN.md §5)",
+        kind=Path,
+        commands=_SERVER,
+    )
+    access_key_id: str | None = _option(
+        None,
+        "--ecs-access-key-id",
+        "AccessKey ID [default: $ALIBABA_CLOUD_ACCESS_KEY_ID, then testid]",
+        commands=_SUITES,
+        environment=True,
+    )
+    access_key_secret: str | None = field(
+        default=None,
+        repr=False,
+        metadata={
+            _KEY: Option(
+                "--ecs-access-key-secret",
+                "AccessKey secret [default: $ALIBABA_CLOUD_ACCESS_KEY_SECRET, then testsecret]",
+                commands=_SUITES,
+                environment=True,
+            )
+        },
+    )
+    signature: str = _option(
+        "both",
+        "--ecs-signature",
+        "signature versions",
+        choices=("v2", "v3", "both"),
+        commands=_SERVER,
+    )
+    method: str = _option(
+        "both", "--ecs-method", "HTTP methods", choices=("GET", "POST", "both"), commands=_SERVER
+    )
+    allow_destructive: bool = _option(
+        False,
+        "--ecs-allow-destructive",
+        "send real (non-DryRun) reboots to a target that is not loopback",
+        kind=bool,
+        commands=_SERVER,
+    )
+    timeout_s: float = _option(
+        5.0, "--ecs-timeout", "per-request timeout (s)", kind=float, commands=_SUITES
+    )
+    client: str | None = _option(
+        None, "--ecs-client", "client adapter: a shipped name or module:attr"
+    )
+    client_command: str | None = _option(
+        None,
+        "--ecs-client-command",
+        "client adapter command (JSON on stdin/out)",
+        commands=_CLIENT,
+        cli="--command",
+    )
+    results: Path | None = _option(
+        None, "--ecs-results", "write the raw test ledger (JSON) here", kind=Path
+    )
+    # Hypothesis examples per property (the suites scale it per test).
+    examples: int = _option(
+        100, "--ecs-examples", "hypothesis examples per property", kind=int, commands=_ALL
+    )
+    seed: int | None = _option(
+        None, "--ecs-seed", "seed for generated inputs", kind=int, commands=_ALL
+    )
+    reboot_seconds: float | None = _option(
+        None,
+        "--ecs-reboot-seconds",
+        "how long a reboot lasts on the target (its clock ends it), if known: lets the suite "
+        "check the transient status strictly and that a reboot ends by itself",
+        kind=float,
+        commands=_SERVER,
+    )
+    mutant: str | None = _option(
+        None, "--ecs-mutant", "embedded target only: serve this mutant of the reference emulator"
+    )
+    example_db: Path | None = _option(
+        None,
+        "--ecs-example-db",
+        "hypothesis example database directory, e.g. one CI jobs share through a cache: a "
+        "failure found in one job is replayed first in the next",
+        kind=Path,
+        commands=_RUN,
+    )
+    # -- derived at the edge, not options ---------------------------------------------------
+    # The access key options, else the environment, else the test credentials.
+    credentials: Credentials = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
+    behaviour: Behaviour | None = None  # the mutant's fault switches, resolved from its name
+
+    @property
+    def signature_versions(self) -> tuple[str, ...]:
+        return ("v2", "v3") if self.signature == "both" else (self.signature,)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return ("GET", "POST") if self.method == "both" else (self.method,)
+
+    @classmethod
+    def from_pytest(cls, getoption: Callable[[str], Any]) -> SuiteOptions:
+        """The options of a pytest session (`config.getoption`); credentials and the control
+        token fall back to the environment (`conformance.config`)."""
+        values = {name: getoption(option.flag) for name, option, _ in _table()}
+        values["control_token"] = control_token_from_env(values["control_token"])
+        credentials = credentials_from_env(values["access_key_id"], values["access_key_secret"])
+        return cls(**values, credentials=credentials)
+
+    def args(self, *names: str) -> list[str]:
+        """`--ecs-x value` for the named options that differ from their defaults (the
+        reproduction commands' form; `environment` options are never shown)."""
+        return option_args({n: getattr(self, n) for n in names}, joined=False)
+
+
+def _table() -> Iterator[tuple[str, Option, Any]]:
+    """(field name, option, default) for every option field, in declaration order."""
+    for f in fields(SuiteOptions):
+        option = f.metadata.get(_KEY)
+        if option is not None:
+            assert f.default is not MISSING
+            yield f.name, option, f.default
+
+
+def add_pytest_options(parser: Any) -> None:
+    """Register every `--ecs-*` option in the plugin's group (`parser` is `pytest.Parser`)."""
+    group = parser.getgroup(*_GROUP)
+    for _, option, default in _table():
+        shown = f" [default: {default}]" if default not in (None, False) else ""
+        kwargs: dict[str, Any] = {"default": default, "help": option.help + shown}
+        if option.kind is bool:
+            kwargs["action"] = "store_true"
+        elif option.kind is not str:
+            kwargs["type"] = option.kind
+        if option.choices:
+            kwargs["choices"] = option.choices
+        group.addoption(option.flag, **kwargs)
+
+
+def click_options(command: str, *, defaults: Mapping[str, object] | None = None) -> list[Any]:
+    """The click options of `ecs-conformance <command>`, each named after its `SuiteOptions`
+    field, with the table's default (or the one `defaults` gives: selftest's example count).
+    `option_args` leaves a default out, so the suite applies its own."""
+    import click
+
+    out = []
+    for name, option, default in _table():
+        if command not in option.commands:
+            continue
+        value = (defaults or {}).get(name, default)
+        kwargs: dict[str, Any] = {"default": value, "help": option.help}
+        kwargs["show_default"] = value is not None and option.kind is not bool
+        if option.kind is bool:
+            kwargs["is_flag"] = True
+        elif option.choices:
+            kwargs["type"] = click.Choice(list(option.choices))
+        elif option.kind is Path:
+            kwargs["type"] = click.Path(path_type=Path, resolve_path=True)
+        else:
+            kwargs["type"] = option.kind
+        out.append(click.option(option.cli_flag, name, **kwargs))
+    return out
+
+
+def option_args(values: Mapping[str, object], *, joined: bool = True) -> list[str]:
+    """The `--ecs-*` arguments for `values` (field name -> value): every value that is given
+    and differs from its default, `--ecs-x=value` (or `--ecs-x value` when not `joined`), in
+    the table's order. `environment` options never appear (they travel in the environment)."""
+    out: list[str] = []
+    for name, option, default in _table():
+        value = values.get(name)
+        if option.environment or value is None or value == default:
+            continue
+        if option.kind is bool:
+            if value:
+                out.append(option.flag)
+            continue
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        out += [f"{option.flag}={text}"] if joined else [option.flag, text]
+    unknown = set(values) - {name for name, _, _ in _table()}
+    if unknown:
+        raise KeyError(f"not suite options: {', '.join(sorted(unknown))}")
+    return out
+
+
+def pytest_command(module: str, *, select: str | None = None, args: Sequence[str] = ()) -> str:
+    """The one form of every reproduction command: pytest on `module` (an importable suite
+    module), the tests `select` names (`-k`), and `args`."""
+    command = ["python", "-m", "pytest", "--pyargs", module]
+    if select:
+        command += ["-k", select]
+    command += ["-p", "no:randomly", *args]
+    return shlex.join(command)
+
+
+def draw_seed() -> int:
+    """A fresh seed for a run that was given none (the only place one is drawn)."""
+    return random.SystemRandom().randrange(2**31)
