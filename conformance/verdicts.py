@@ -46,6 +46,7 @@ class RequirementVerdict:
     reason: str = ""  # failures' first lines, skip reasons, or the waiver's reason
     evidence: list[str] = field(default_factory=list)  # full failure texts, one per failed test
     failed_tests: list[str] = field(default_factory=list)  # node ids, same order as evidence
+    reproduce: list[str] = field(default_factory=list)  # the failures' own commands ("" if none)
     waiver: Waiver | None = None
     waiver_unneeded: bool = False  # waived, yet passed: the waiver can go
 
@@ -97,6 +98,7 @@ def _verdict(
         failure_reason = "; ".join(_unique(r.reason or "failed" for r in failed))
         evidence = [r.evidence or r.reason or "failed" for r in failed]
         failed_ids = [r.nodeid for r in failed]
+        reproduce = [r.reproduce for r in failed]
         if waiver is not None and not waiver.expired(today):
             return replace(
                 base,
@@ -105,6 +107,7 @@ def _verdict(
                 f"(failure: {failure_reason})",
                 evidence=evidence,
                 failed_tests=failed_ids,
+                reproduce=reproduce,
             )
         if waiver is not None:
             failure_reason += f" (waiver expired on {waiver.expires.isoformat()})"
@@ -114,6 +117,7 @@ def _verdict(
             reason=failure_reason,
             evidence=evidence,
             failed_tests=failed_ids,
+            reproduce=reproduce,
         )
     if passed:
         return replace(base, verdict="passed", waiver_unneeded=waiver is not None)

@@ -8,7 +8,6 @@ or a target passes through the caller's `redact` here, once, so no writer can le
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 from conformance.spec.model import LEVELS, Requirement, Spec
 from conformance.suite.ledger import Ledger
+from conformance.suite.options import SuiteOptions, pytest_command
 from conformance.verdicts import RequirementVerdict, compute_verdicts
 from conformance.waivers import Waiver
 
@@ -38,9 +38,6 @@ __all__ = [
 
 DISTRIBUTION = "ecs-reboot-conformance"
 SCHEMA_VERSION = 1  # bump with every incompatible change of conformance.schema.json
-_REPRODUCE_PREFIX = "reproduce with: "
-# pytest prints an assertion message's lines behind "E   "; the line is still "the" line.
-_REPRODUCE_LINE = re.compile(r"^[ \t]*(?:E[ \t]+)?reproduce with: (?P<cmd>.+?)[ \t]*$", re.M)
 _K_WORD = re.compile(r"[\w:+\-.\[\]\\/]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters XML 1.0 cannot carry (and no report needs): C0 controls except tab and newline.
@@ -239,33 +236,23 @@ def build_report(
 
 
 def reproduction_command(
-    evidence: str, nodeid: str, *, seed: int | None = None, target: TargetInfo | None = None
+    nodeid: str, *, seed: int | None = None, target: TargetInfo | None = None
 ) -> str:
-    """One command that replays a failure.
-
-    The failure's own `reproduce with: ...` line when the evidence has one (a curl or Python
-    snippet written by the suite, STYLE.md §5); otherwise a pytest command for the test, with
-    the hypothesis seed when one is known.
-    """
-    match = _REPRODUCE_LINE.search(evidence)
-    if match:
-        return match.group("cmd")
+    """A command that replays the failed test `nodeid`, for a failure that gave none of its
+    own: pytest on the test's module and name, the server's URL, and the hypothesis seed when
+    one is known."""
     path, _, rest = nodeid.partition("::")
     parts = [p for p in path.removesuffix(".py").split("/") if p not in ("", ".")]
     if "conformance" in parts:
         # An installed suite's node id may start with ../site-packages/...: keep the package.
         parts = parts[len(parts) - 1 - parts[::-1].index("conformance") :]
-    module = ".".join(parts)
     names = [_k_word(n) for n in rest.split("::") if n and n != "()"]
-    command = ["pytest", "--pyargs", module]
-    if names:
-        command += ["-k", " and ".join(names)]
-    command += ["-p", "no:randomly"]
+    args: list[str] = []
     if target is not None and target.kind == "server" and "://" in target.name:
-        command.append(f"--ecs-target={target.name}")
+        args += SuiteOptions(target=target.name).args("target")
     if seed is not None:
-        command.append(f"--hypothesis-seed={seed}")
-    return shlex.join(command)
+        args.append(f"--hypothesis-seed={seed}")
+    return pytest_command(".".join(parts), select=" and ".join(names) or None, args=args)
 
 
 def _k_word(name: str) -> str:
@@ -282,8 +269,8 @@ def _result(
     evidence = [clean(e) for e in v.evidence]
     failed_tests = [clean(t) for t in v.failed_tests]
     reproduce = [
-        clean(reproduction_command(e, t, seed=seed, target=target))
-        for e, t in zip(v.evidence, v.failed_tests, strict=True)
+        clean(own or reproduction_command(test, seed=seed, target=target))
+        for own, test in zip(v.reproduce, v.failed_tests, strict=True)
     ]
     return RequirementResult(
         id=v.id,

@@ -1,22 +1,51 @@
-"""How a suite test fails: requirement, the document's sentence, the exchange, and a reproduction.
+"""How a suite test fails, or says it could not judge: structured, so that the ledger records
+the reproduction command and the reason as fields (never parsed back out of the text).
 
 Suite tests raise `RequirementFailure` (an `AssertionError`, so pytest reports it as a failure)
-through `fail()`; the message is what ends up in every report.
+through `fail()`; its message (requirement, the document's sentence, the exchange, the
+reproduction) is what ends up in every report, and `reproduce` is the command itself.
+`not_verified(reason)` raises `NotVerified`, a pytest skip that carries its `reason`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unittest
+from collections.abc import Iterator, Sequence
+from typing import NoReturn
+
+import pytest
 
 from conformance.spec.model import Spec
 
-__all__ = ["RequirementFailure", "fail", "not_verified"]
+__all__ = [
+    "NotVerified",
+    "RequirementFailure",
+    "fail",
+    "not_verified",
+    "not_verified_reason",
+    "reproduction_of",
+]
 
 _MAX_BODY = 2000
+_NOT_VERIFIED_PREFIX = "not verified: "
 
 
 class RequirementFailure(AssertionError):
-    """A target broke a requirement; `str()` is the full, human-readable evidence."""
+    """A target broke a requirement; `str()` is the full, human-readable evidence and
+    `reproduce` the one command that replays it ("" when none was given)."""
+
+    def __init__(self, text: str, reproduce: str = "") -> None:
+        super().__init__(text)
+        self.reproduce = reproduce
+
+
+class NotVerified(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """The running test could not judge its requirements; `reason` says why (the ledger
+    records `not_verified` with it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(_NOT_VERIFIED_PREFIX + reason, allow_module_level=False)
+        self.reason = reason
 
 
 def fail(
@@ -44,11 +73,44 @@ def fail(
         lines.append("exchange:\n" + body)
     if reproduce:
         lines.append("reproduce with: " + reproduce)
-    return RequirementFailure("\n".join(lines))
+    return RequirementFailure("\n".join(lines), reproduce)
 
 
-def not_verified(reason: str) -> None:
+def not_verified(reason: str) -> NoReturn:
     """Mark the running test's requirements `not_verified` (a skip the ledger records)."""
-    import pytest
+    raise NotVerified(reason)
 
-    pytest.skip(f"not verified: {reason}")
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, the exceptions of a group (hypothesis reports distinct failures as one), and
+    their causes, depth first."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(reversed(current.exceptions))
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+
+
+def reproduction_of(exc: BaseException) -> str:
+    """The reproduction command of the first `RequirementFailure` in `exc`, or ""."""
+    for current in _chain(exc):
+        if isinstance(current, RequirementFailure) and current.reproduce:
+            return current.reproduce
+    return ""
+
+
+def not_verified_reason(exc: BaseException) -> str | None:
+    """Why a skip could not judge: `NotVerified.reason`, the `reason` of a `unittest.SkipTest`
+    that carries one (the safety guard's `DestructiveCallRefused`), or None for a plain skip."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, NotVerified | unittest.SkipTest) and isinstance(reason, str):
+        return reason
+    return None

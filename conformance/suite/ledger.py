@@ -28,6 +28,7 @@ class TestRecord:
     outcome: str  # passed | failed | not_verified
     reason: str = ""  # why not verified, or the failure's first line
     evidence: str = ""  # the failure's full text (secrets already redacted)
+    reproduce: str = ""  # the failure's own reproduction command, when it gave one
     duration_s: float = 0.0
     checks: int = 0  # requests or cases the test checked
 

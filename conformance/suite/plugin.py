@@ -10,6 +10,7 @@ outcome of tests that declare requirements. Target-specific fixtures live in the
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,9 @@ LEDGER_KEY = pytest.StashKey[Ledger]()
 OPTIONS_KEY = pytest.StashKey[SuiteOptions]()
 _REQUIREMENTS_PROPERTY = "ecs_requirements"
 _CHECKS_PROPERTY = "ecs_checks"
+# What a failure or a skip said, as fields (set on the worker, read where the ledger is kept).
+_REPRODUCE_PROPERTY = "ecs_reproduce"
+_REASON_PROPERTY = "ecs_not_verified_reason"
 _MAX_EVIDENCE = 8000
 
 
@@ -108,6 +112,25 @@ def record_checks(request: pytest.FixtureRequest, count: int) -> None:
     request.node.user_properties.append((_CHECKS_PROPERTY, count))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Carry a failure's reproduction command and a skip's not-verified reason on the report
+    (`user_properties` travel to the xdist controller too)."""
+    report: pytest.TestReport = yield
+    if call.excinfo is not None:
+        from conformance.suite.failures import not_verified_reason, reproduction_of
+
+        reproduce = reproduction_of(call.excinfo.value)
+        if reproduce:
+            report.user_properties.append((_REPRODUCE_PROPERTY, reproduce))
+        reason = not_verified_reason(call.excinfo.value)
+        if reason is not None:
+            report.user_properties.append((_REASON_PROPERTY, reason))
+    return report
+
+
 class _Recorder:
     """Turns test reports into ledger records; registered per session, not a global."""
 
@@ -119,12 +142,15 @@ class _Recorder:
         ids = props.get(_REQUIREMENTS_PROPERTY)
         if not ids or (report.passed and report.when != "call"):
             return
+        reproduce = ""
         if report.skipped:
-            outcome, reason, evidence = NOT_VERIFIED, _skip_reason(report), ""
+            outcome, evidence = NOT_VERIFIED, ""
+            reason = str(props.get(_REASON_PROPERTY) or _skip_reason(report))
         elif report.failed:
             outcome = FAILED
             evidence = self._redact(str(report.longrepr))[:_MAX_EVIDENCE]
             reason = _first_failure_line(report)
+            reproduce = str(props.get(_REPRODUCE_PROPERTY, ""))
         else:
             outcome, reason, evidence = PASSED, "", ""
         checks = sum(int(str(v)) for k, v in report.user_properties if k == _CHECKS_PROPERTY)
@@ -135,6 +161,7 @@ class _Recorder:
                 outcome=outcome,
                 reason=self._redact(reason),
                 evidence=evidence,
+                reproduce=self._redact(reproduce),
                 duration_s=report.duration,
                 checks=checks,
             )
@@ -166,6 +193,7 @@ def ecs_options(pytestconfig: pytest.Config) -> SuiteOptions:
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
+    # A plain `pytest.skip` (no structured reason): its message as pytest reports it.
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         reason = str(longrepr[2])

@@ -53,7 +53,12 @@ _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 class DestructiveCallRefused(unittest.SkipTest):
     """A real (non-DryRun) call the safety rules of DESIGN.md §5 forbid. A `SkipTest`, so pytest
-    (and hypothesis, which re-raises skips at once) record the test as not verified."""
+    (and hypothesis, which re-raises skips at once) record the test as not verified, with
+    `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("not verified: " + reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,12 @@ class SafetyGuard:
             return  # such an id names no instance: nothing can be rebooted
         if not self.destructive_allowed:
             raise DestructiveCallRefused(
-                "not verified: needs a real (non-DryRun) call, and the target is not loopback "
+                "needs a real (non-DryRun) call, and the target is not loopback "
                 f"({self.why}); pass --ecs-allow-destructive to allow it"
             )
         if self.allowed_ids is not None and instance not in self.allowed_ids:
             raise DestructiveCallRefused(
-                f"not verified: {instance!r} is not in the fixtures file; only listed instances "
-                "are rebooted"
+                f"{instance!r} is not in the fixtures file; only listed instances are rebooted"
             )
 
 

@@ -100,6 +100,7 @@ def mixed_ledger() -> Ledger:
                 f"E   received: 200 with AccessKeySecret={SECRET}\n"
                 f"E   reproduce with: {CURL}\n"
             ),
+            reproduce=CURL,
             checks=3,
         ),
         record(f"{mod}::test_gamma", ["doc.gamma.skipped"], "not_verified", reason="no fixture"),
@@ -109,6 +110,7 @@ def mixed_ledger() -> Ledger:
             "failed",
             reason="wrong header",
             evidence="wrong header\nreproduce with: python -c 'print(1)'",
+            reproduce="python -c 'print(1)'",
         ),
         record(f"{mod}::test_zeta", ["protocol.zeta.waiver-unneeded"], "passed", checks=1),
         record(

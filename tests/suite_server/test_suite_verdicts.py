@@ -77,6 +77,8 @@ def test_single_switch_mutant_is_caught(  # type: ignore[no-untyped-def]
     failed = run.ids_with("failed")
     assert requirement in failed, f"failed: {sorted(failed)}\n{run.output[-3000:]}"
     assert "reproduce with: python -m pytest --pyargs conformance.suite.server" in run.output
+    commands = [str(r["reproduce"]) for r in run.records if r["outcome"] == "failed"]
+    assert any(c.startswith("python -m pytest --pyargs conformance.suite.server") for c in commands)
 
 
 @pytest.mark.parametrize("mode", ["garbage", "hang", "http500"])

@@ -20,6 +20,7 @@ from conformance.suite.client.harness import Exchange, Harness, ScriptedServer
 from conformance.suite.client.respx_server import RespxServer
 from conformance.suite.client.scenarios import special_instance_ids, success_scenario
 from conformance.suite.client.scripted_server import LoopbackServer
+from conformance.suite.failures import not_verified
 from conformance.suite.options import SuiteOptions
 from conformance.suite.plugin import OPTIONS_KEY
 
@@ -76,7 +77,7 @@ def client_adapter(pytestconfig: pytest.Config) -> ClientAdapter:
     """The adapter under test; every test is `not_verified` when it cannot run here."""
     adapter = _adapter(pytestconfig)
     if isinstance(adapter, AdapterUnavailable):
-        pytest.skip(f"not verified: {adapter}")
+        not_verified(str(adapter))
     return adapter
 
 

@@ -3,7 +3,6 @@ example counts."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 
 from conformance.client.adapters import CommandAdapter
@@ -12,7 +11,7 @@ from conformance.spec.model import Spec
 from conformance.suite.client.checks import Problem
 from conformance.suite.client.harness import Exchange
 from conformance.suite.failures import RequirementFailure, fail
-from conformance.suite.options import SuiteOptions
+from conformance.suite.options import SuiteOptions, pytest_command
 
 __all__ = [
     "client_failure",
@@ -22,19 +21,13 @@ __all__ = [
 ]
 
 _MAX_SHOWN = 3
+SUITE_MODULE = "conformance.suite.client"
 
 
 def reproduce(options: SuiteOptions, test_name: str) -> str:
     """The command that re-runs one test of the client suite for the same adapter."""
-    parts = ["python", "-m", "pytest", "--pyargs", "conformance.suite.client"]
-    if options.client_command:
-        parts += ["--ecs-client-command", options.client_command]
-    else:
-        parts += ["--ecs-client", options.client or "reference"]
-    if options.seed is not None:
-        parts += ["--ecs-seed", str(options.seed)]
-    parts += ["-k", test_name]
-    return shlex.join(parts)
+    args = options.args("client", "client_command", "seed")
+    return pytest_command(SUITE_MODULE, select=test_name, args=args)
 
 
 def example_count(options: SuiteOptions, adapter: ClientAdapter) -> int:

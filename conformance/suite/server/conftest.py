@@ -104,7 +104,6 @@ def _build_context(
             request_id_header=request_id_header,
         )
         control = ControlProvisioner(emulator.control_url, timeout_s=options.timeout_s)
-        label = f"embedded (mutant {options.mutant})" if options.mutant else "embedded"
         return ServerContext(
             spec,
             options,
@@ -112,7 +111,6 @@ def _build_context(
             control,
             seed,
             True,
-            label,
             reboot_seconds=_EMBEDDED_REBOOT_SECONDS,
             shift_clock=clock.shift,
         )
@@ -170,7 +168,7 @@ def _build_context(
         why=f"{url} is not a loopback address",
     )
     return ServerContext(
-        spec, options, target, provisioner, seed, False, url, reboot_seconds=options.reboot_seconds
+        spec, options, target, provisioner, seed, False, reboot_seconds=options.reboot_seconds
     )
 
 

@@ -9,7 +9,6 @@ Tests stay thin: they say what they send and which requirement they verify; the 
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from conformance.spec.model import ErrorVariant, Spec
 from conformance.suite.failures import RequirementFailure, fail, not_verified
+from conformance.suite.options import pytest_command
 from conformance.suite.oracle import Expected, LifecycleOracle, ModelInstance
 from conformance.suite.strategies import passing_condition
 from conformance.targets.base import Condition, InstanceView, Provisioner, Unsupported
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from conformance.suite.options import SuiteOptions
 
 __all__ = ["Rebooted", "ServerContext", "ServerHarness", "Variant", "variants_for"]
+
+# The options a reproduction repeats: what the target is and how the suite reaches it.
+_REPRODUCED_OPTIONS = ("target", "mutant", "control", "fixtures", "signature", "method", "examples")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,6 @@ class ServerContext:
     provisioner: Provisioner
     seed: int
     embedded: bool
-    target_label: str  # what --ecs-target said
     reboot_seconds: float | None = None  # how long a reboot lasts on the target, when known
     # Embedded target only: move the emulator's clock forward (no test sleeps through a reboot).
     shift_clock: Callable[[float], None] | None = None
@@ -179,19 +181,12 @@ class ServerHarness:
     # -- reproduction -------------------------------------------------------------------------
     def reproduce(self) -> str:
         """One command that re-runs this test with the same inputs."""
-        o = self.context.options
-        args = ["python", "-m", "pytest", "--pyargs", self._module, "-k", self._test_name]
-        args += ["--ecs-target", self.context.target_label]
-        if o.control:
-            args += ["--ecs-control", o.control]
-        if o.fixtures:
-            args += ["--ecs-fixtures", str(o.fixtures)]
-        if o.signature != "both":
-            args += ["--ecs-signature", o.signature]
-        if o.method != "both":
-            args += ["--ecs-method", o.method]
-        args += ["--ecs-examples", str(o.examples), f"--hypothesis-seed={self.context.seed}"]
-        return shlex.join(args)
+        args = self.context.options.args(*_REPRODUCED_OPTIONS)
+        return pytest_command(
+            self._module,
+            select=self._test_name,
+            args=[*args, f"--hypothesis-seed={self.context.seed}"],
+        )
 
     # -- calls --------------------------------------------------------------------------------
     def reboot_params(
@@ -246,7 +241,6 @@ class ServerHarness:
         if isinstance(self.provisioner, ControlProvisioner):
             return self.provisioner
         not_verified(f"{what} needs the test-control API (DESIGN.md §4); none is configured")
-        raise AssertionError("unreachable")
 
     def require_destructive(self) -> None:
         """`not_verified` when real reboots may not be sent to this target."""
@@ -265,7 +259,6 @@ class ServerHarness:
         iid = p.arrange(condition)
         if iid is None:
             not_verified(p.missing_reason(condition))
-            raise AssertionError("unreachable")
         return iid
 
     def observe(self, instance_id: str, *, counts: bool = False) -> InstanceView:
@@ -274,7 +267,6 @@ class ServerHarness:
             view = self.provisioner.observe(instance_id)
         except Unsupported as exc:
             not_verified(exc.reason)
-            raise AssertionError("unreachable") from None
         if view is None:
             raise AssertionError(f"instance {instance_id!r} vanished from the target")
         if counts and view.reboot_count is None:
@@ -290,7 +282,6 @@ class ServerHarness:
             return self.provisioner.settle(instance_id)
         except Unsupported as exc:
             not_verified(exc.reason)
-            raise AssertionError("unreachable") from None
 
     def inject_fault(self, code: str, count: int = 1) -> None:
         """Queue `count` injected faults for the operation, else `not_verified`."""
@@ -466,4 +457,3 @@ class ServerHarness:
     def skip(self, reason: str) -> NoReturn:
         """`not_verified(reason)`."""
         not_verified(reason)
-        raise AssertionError("unreachable")
