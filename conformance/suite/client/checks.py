@@ -1,15 +1,30 @@
-"""Request checks of the client suite: pure functions from recorded requests to problems.
+"""Request checks of the client suite: a registry of pure functions from recorded requests to
+problems, each registered with `@check("<requirement id>")` (as schemathesis registers its
+checks), run by one parametrised test (`test_requests.py`) over the baseline calls.
 
-Each check returns `Problem`s naming the requirement they break. Parsing and signature
-verification reuse the shared protocol code (`conformance.protocol.wire`, `.gateway`): no
-canonicalisation or HMAC is written here (STYLE.md §3).
+A check takes a `CheckContext` (the spec, the session's credentials, the exchanges it judges
+and their requests read the way a server reads them) plus the parameters its requirement id
+names, and returns the `Problem`s it found; when it cannot judge (the client never sends what
+the requirement is about) it raises `NotJudged(reason)`, which the test reports as
+`not_verified`. Problems come first: a check that finds one reports it.
+
+    @check("protocol.version.value")
+    def version_is_the_api_version(ctx: CheckContext) -> list[Problem]: ...
+
+    @check("protocol.method.{method}", over=lambda spec: [{"method": "GET"}, ...])
+    def method_is_allowed(ctx: CheckContext, method: str) -> list[Problem]: ...
+
+Parsing and signature verification reuse the shared protocol code (`conformance.protocol.wire`,
+`.gateway`): no canonicalisation or HMAC is written here (STYLE.md §3).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import string
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from conformance.config import Credentials
 from conformance.protocol.envelopes import ApiError
@@ -18,20 +33,22 @@ from conformance.protocol.wire import WireError, parse_bool, parse_timestamp, pa
 from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest
 
+if TYPE_CHECKING:
+    from conformance.client.contract import RebootCall
+    from conformance.suite.client.harness import ClientExchange
+
 __all__ = [
+    "CHECKS",
+    "CheckCase",
+    "CheckContext",
+    "NotJudged",
     "Problem",
+    "RequestCheck",
     "RequestView",
     "call_field",
-    "check_action",
-    "check_boolean",
-    "check_instance_id",
-    "check_method",
-    "check_nonces",
-    "check_parameters_unique",
-    "check_signature",
-    "check_timestamp_format",
-    "check_timestamp_fresh",
-    "check_version",
+    "cases",
+    "check",
+    "instance_id_problems",
     "view",
 ]
 
@@ -40,12 +57,19 @@ _FORM = "application/x-www-form-urlencoded"
 
 @dataclass(frozen=True)
 class Problem:
-    """One broken requirement in one request: what was expected and what arrived."""
+    """One way a request breaks the check's requirement: what was expected and what arrived."""
 
-    requirement: str
     expected: str
     received: str
     request: RecordedRequest | None = None
+
+
+class NotJudged(Exception):
+    """A check could not judge its requirement here; `reason` says why (`not_verified`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -96,83 +120,133 @@ def view(request: RecordedRequest, spec: Spec) -> RequestView:
     return RequestView(request, tuple(query), tuple(body), error, v3, headers)
 
 
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check judges: the spec, the session's credentials, the exchanges it judges and
+    every request they carried, read as a server reads it (`views`, in arrival order)."""
+
+    spec: Spec
+    credentials: Credentials
+    exchanges: tuple[ClientExchange, ...]
+    views: tuple[RequestView, ...]
+
+    @classmethod
+    def of(
+        cls, spec: Spec, credentials: Credentials, exchanges: Iterable[ClientExchange]
+    ) -> CheckContext:
+        """The context of `exchanges`, each of their requests parsed once."""
+        chosen = tuple(exchanges)
+        views = tuple(view(r, spec) for e in chosen for r in e.requests)
+        return cls(spec, credentials, chosen, views)
+
+
+CheckFunction = Callable[..., list[Problem]]
+Params = Callable[[Spec], Iterable[Mapping[str, str]]]
+Judges = Callable[["RebootCall", Mapping[str, str]], bool]
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    """A registered check: the requirement id it verifies (a template over the parameters
+    `over` draws from the spec), the function, and which calls it judges (default: all)."""
+
+    requirement: str
+    function: CheckFunction
+    over: Params | None = None
+    judges: Judges | None = None
+
+    def cases(self, spec: Spec) -> list[CheckCase]:
+        """One case per parameter set (one case when the check takes none)."""
+        params: Iterable[Mapping[str, str]] = self.over(spec) if self.over else ({},)
+        return [CheckCase(self, dict(p), self.requirement.format(**p)) for p in params]
+
+
+@dataclass(frozen=True)
+class CheckCase:
+    """One check with its parameters: what the parametrised test runs."""
+
+    check: RequestCheck
+    params: Mapping[str, str]
+    requirement: str
+
+    @property
+    def id(self) -> str:
+        """The test id: the requirement id."""
+        return self.requirement
+
+    def judges(self, call: RebootCall) -> bool:
+        """Whether this case judges the requests of `call`."""
+        judges = self.check.judges
+        return judges is None or judges(call, self.params)
+
+    def run(self, context: CheckContext) -> list[Problem]:
+        """The problems found (raises `NotJudged` when the case cannot judge)."""
+        return self.check.function(context, **self.params)
+
+
+CHECKS: list[RequestCheck] = []
+"""Every registered check, in registration order (the order the test runs them)."""
+
+
+def check(
+    requirement: str, *, over: Params | None = None, judges: Judges | None = None
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check for `requirement` (an id, or a template over `over`'s parameters).
+    A requirement registered twice is refused at import, like schemathesis' registry."""
+    fields_named = {f for _, f, _, _ in string.Formatter().parse(requirement) if f}
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if any(c.requirement == requirement for c in CHECKS):
+            raise ValueError(f"a check for {requirement!r} is already registered")
+        if fields_named and over is None:
+            raise ValueError(f"{requirement!r} names parameters; give `over`")
+        CHECKS.append(RequestCheck(requirement, function, over, judges))
+        return function
+
+    return register
+
+
+def cases(spec: Spec) -> list[CheckCase]:
+    """Every case of every registered check for `spec`, in registration order."""
+    return [case for c in CHECKS for case in c.cases(spec)]
+
+
 def call_field(parameter: str) -> str:
     """The `RebootCall` field of a boolean parameter: `ForceStop` -> `force_stop`."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", parameter).lower()
 
 
-def _one(
-    v: RequestView, name: str, header: str | None, rid: str
-) -> tuple[str | None, Problem | None]:
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _one(v: RequestView, name: str, header: str | None) -> tuple[str | None, Problem | None]:
     values = v.value(name, header)
     if not values:
-        return None, Problem(rid, f"{name} in the request", f"no {name}", v.request)
+        return None, Problem(f"{name} in the request", f"no {name}", v.request)
     if len(set(values)) > 1:
-        return None, Problem(rid, f"one {name}", f"contradictory values {values}", v.request)
+        return None, Problem(f"one {name}", f"contradictory values {values}", v.request)
     return values[0], None
 
 
-def check_action(v: RequestView, spec: Spec) -> list[Problem]:
-    """protocol.action.value: `Action` (parameter or `x-acs-action`) is the operation's name."""
-    rid = "protocol.action.value"
-    value, problem = _one(v, "Action", "x-acs-action", rid)
-    if problem:
-        return [problem]
-    if value != spec.action:
-        return [Problem(rid, f"Action {spec.action}", f"Action {value}", v.request)]
-    return []
+def _timestamp(v: RequestView) -> tuple[str | None, Problem | None]:
+    header = "x-acs-date" if v.v3 else None
+    return _one(v, "Timestamp", header)
 
 
-def check_version(v: RequestView, spec: Spec) -> list[Problem]:
-    """protocol.version.value: `Version` (parameter or `x-acs-version`) is the API version."""
-    rid = "protocol.version.value"
-    value, problem = _one(v, "Version", "x-acs-version", rid)
-    if problem:
-        return [problem]
-    if value != spec.version:
-        return [Problem(rid, f"Version {spec.version}", f"Version {value}", v.request)]
-    return []
-
-
-def check_instance_id(v: RequestView, expected: str, rid: str) -> list[Problem]:
-    """The `InstanceId` the server decodes is exactly the one the caller gave."""
+def instance_id_problems(v: RequestView, expected: str) -> list[Problem]:
+    """The `InstanceId` the server decodes is exactly the one the caller gave (for the
+    generated calls of `test_instance_ids.py`)."""
     if v.parse_error:
-        return [Problem(rid, f"InstanceId {expected!r}", f"unreadable request: {v.parse_error}")]
+        return [Problem(f"InstanceId {expected!r}", f"unreadable request: {v.parse_error}")]
     values = v.values("InstanceId")
     if values != [expected]:
         got = ", ".join(repr(x) for x in values) or "no InstanceId"
-        return [Problem(rid, f"InstanceId {expected!r}", got, v.request)]
+        return [Problem(f"InstanceId {expected!r}", got, v.request)]
     return []
 
 
-def check_boolean(v: RequestView, name: str, asked: bool | None, rid: str) -> list[Problem]:
-    """A boolean parameter is a valid wire boolean meaning what was asked; unset means absent
-    or false (doc.default.*)."""
-    values = v.values(name)
-    if len(values) > 1:
-        return [Problem(rid, f"at most one {name}", f"{name} given {len(values)} times", v.request)]
-    if not values:
-        if asked is True:
-            return [Problem(rid, f"{name}=true (asked true)", f"no {name}", v.request)]
-        return []
-    parsed = parse_bool(values[0])
-    if parsed is None:
-        return [Problem(rid, f"{name} a boolean (true/false)", f"{name}={values[0]!r}", v.request)]
-    wanted = bool(asked)  # unset: the default, false
-    if parsed != wanted:
-        what = "unset (absent or false)" if asked is None else str(asked).lower()
-        return [Problem(rid, f"{name} {what}", f"{name}={values[0]}", v.request)]
-    return []
-
-
-def check_signature(
-    v: RequestView, spec: Spec, credentials: Credentials, version: str
-) -> list[Problem]:
-    """protocol.signature.v2|v3: the shared gateway verifies the signature the client made."""
-    rid = f"protocol.signature.{version}"
-    used = v.signature_version
-    if used != version:
-        return [Problem(rid, f"a {version} signature", f"signature {used or 'absent'}", v.request)]
+def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list[Problem]:
+    spec, credentials = ctx.spec, ctx.credentials
     action = (v.value("Action", "x-acs-action") or [spec.action])[0]
     api_version = (v.value("Version", "x-acs-version") or [spec.version])[0]
     # Only the signature is judged here: nonces, timestamps and the Action/Version values have
@@ -189,90 +263,222 @@ def check_signature(
     try:
         gateway.authenticate(r.method, r.raw_query, r.headers, r.body)
     except ApiError as exc:
-        return [Problem(rid, "a valid signature", f"{exc.code}: {exc.message}", r)]
+        return [Problem("a valid signature", f"{exc.code}: {exc.message}", r)]
     return []
 
 
-def _timestamp(v: RequestView) -> tuple[str | None, Problem | None]:
-    header = "x-acs-date" if v.v3 else None
-    return _one(v, "Timestamp", header, "protocol.timestamp.format")
+def _signature_versions(spec: Spec) -> list[dict[str, str]]:
+    return [{"version": v} for v in ("v2", "v3")]
 
 
-def check_timestamp_format(v: RequestView, spec: Spec) -> list[Problem]:
-    """protocol.timestamp.format: `YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds."""
-    value, problem = _timestamp(v)
-    if problem:
-        return [problem]
-    assert value is not None
-    pattern = str(spec.protocol["timestamp"]["format"])
-    try:
-        parse_timestamp(value)
-    except ValueError:
-        return [Problem("protocol.timestamp.format", pattern, repr(value), v.request)]
-    return []
+def _methods(spec: Spec) -> list[dict[str, str]]:
+    return [{"method": str(m).upper()} for m in spec.protocol["api"]["methods"]]
 
 
-def check_timestamp_fresh(v: RequestView, spec: Spec) -> list[Problem]:
-    """protocol.timestamp.expired: the timestamp is within the profile's skew of the arrival."""
-    rid = "protocol.timestamp.expired"
-    value, problem = _timestamp(v)
-    if problem:
-        return [Problem(rid, problem.expected, problem.received, v.request)]
-    assert value is not None
-    try:
-        stamp = parse_timestamp(value).timestamp()
-    except ValueError:
-        return [Problem(rid, "a readable timestamp", repr(value), v.request)]
-    skew = float(spec.protocol["timestamp"]["max_skew_seconds"])
-    off = stamp - v.request.received_at
-    if abs(off) > skew:
-        return [Problem(rid, f"within {skew:g} s of the arrival", f"{off:+.0f} s off", v.request)]
-    return []
+def _booleans(spec: Spec) -> list[dict[str, str]]:
+    return [{"name": p.name} for p in spec.boolean_parameters]
 
 
-def check_nonces(views: Sequence[RequestView]) -> list[Problem]:
-    """protocol.nonce.unique: every request carries a nonce no other request carried."""
-    rid = "protocol.nonce.unique"
+def _boolean_values(spec: Spec) -> list[dict[str, str]]:
+    return [{"name": p.name, "value": v} for p in spec.boolean_parameters for v in p.enum]
+
+
+def _asked(value: str | None) -> bool | None:
+    return None if value is None else value.lower() == "true"
+
+
+def _asked_in(call: RebootCall, params: Mapping[str, Any]) -> bool:
+    return getattr(call, call_field(params["name"])) is _asked(params.get("value"))
+
+
+# -- the checks, in the order they run ---------------------------------------------------------
+
+
+@check("protocol.action.value")
+def action_is_the_operation(ctx: CheckContext) -> list[Problem]:
+    """`Action` (parameter or `x-acs-action`) is the operation's name."""
+    problems = []
+    for v in ctx.views:
+        value, problem = _one(v, "Action", "x-acs-action")
+        if problem:
+            problems.append(problem)
+        elif value != ctx.spec.action:
+            problems.append(Problem(f"Action {ctx.spec.action}", f"Action {value}", v.request))
+    return problems
+
+
+@check("protocol.version.value")
+def version_is_the_api_version(ctx: CheckContext) -> list[Problem]:
+    """`Version` (parameter or `x-acs-version`) is the API version."""
+    problems = []
+    for v in ctx.views:
+        value, problem = _one(v, "Version", "x-acs-version")
+        if problem:
+            problems.append(problem)
+        elif value != ctx.spec.version:
+            problems.append(Problem(f"Version {ctx.spec.version}", f"Version {value}", v.request))
+    return problems
+
+
+@check("protocol.signature.{version}", over=_signature_versions)
+def signature_is_valid(ctx: CheckContext, version: str) -> list[Problem]:
+    """Every request is signed, and the shared gateway verifies the `version` signatures the
+    client made; not judged when it never signs with `version`."""
+    unsigned = [
+        Problem("a V2 Signature parameter or a V3 Authorization header", "unsigned", v.request)
+        for v in ctx.views
+        if v.signature_version is None
+    ]
+    if unsigned:
+        return unsigned
+    used = {v.signature_version for v in ctx.views}
+    if version not in used:
+        raise NotJudged(f"the client signs with {', '.join(sorted(u for u in used if u))} only")
+    return [
+        p
+        for v in ctx.views
+        if v.signature_version == version
+        for p in _signature_problems(v, ctx, version)
+    ]
+
+
+@check("protocol.timestamp.format")
+def timestamp_is_well_formed(ctx: CheckContext) -> list[Problem]:
+    """`YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds."""
+    pattern = str(ctx.spec.protocol["timestamp"]["format"])
+    problems = []
+    for v in ctx.views:
+        value, problem = _timestamp(v)
+        if problem:
+            problems.append(problem)
+            continue
+        assert value is not None
+        try:
+            parse_timestamp(value)
+        except ValueError:
+            problems.append(Problem(pattern, repr(value), v.request))
+    return problems
+
+
+@check("protocol.timestamp.expired")
+def timestamp_is_fresh(ctx: CheckContext) -> list[Problem]:
+    """The timestamp is within the profile's skew of the request's arrival."""
+    skew = float(ctx.spec.protocol["timestamp"]["max_skew_seconds"])
+    problems = []
+    for v in ctx.views:
+        value, problem = _timestamp(v)
+        if problem:
+            problems.append(problem)
+            continue
+        assert value is not None
+        try:
+            stamp = parse_timestamp(value).timestamp()
+        except ValueError:
+            problems.append(Problem("a readable timestamp", repr(value), v.request))
+            continue
+        off = stamp - v.request.received_at
+        if abs(off) > skew:
+            problems.append(
+                Problem(f"within {skew:g} s of the arrival", f"{off:+.0f} s off", v.request)
+            )
+    return problems
+
+
+@check("protocol.nonce.unique")
+def nonce_differs_across_calls(ctx: CheckContext) -> list[Problem]:
+    """Every request carries a nonce no other request carried."""
     seen: dict[str, RecordedRequest] = {}
     problems = []
-    for v in views:
+    for v in ctx.views:
         header = "x-acs-signature-nonce" if v.v3 else None
-        value, problem = _one(v, "SignatureNonce", header, rid)
+        value, problem = _one(v, "SignatureNonce", header)
         if problem:
             problems.append(problem)
             continue
         assert value is not None
         if value in seen:
             problems.append(
-                Problem(rid, "a nonce never sent before", f"nonce {value!r} again", v.request)
+                Problem("a nonce never sent before", f"nonce {value!r} again", v.request)
             )
         seen[value] = v.request
     return problems
 
 
-def check_method(v: RequestView, spec: Spec, rid: str) -> list[Problem]:
-    """The method is one the profile allows (protocol.method.*)."""
-    allowed = [str(m).upper() for m in spec.protocol["api"]["methods"]]
-    if v.request.method not in allowed:
-        return [Problem(rid, " or ".join(allowed), f"method {v.request.method}", v.request)]
+@check("protocol.method.{method}", over=_methods)
+def method_is_allowed(ctx: CheckContext, method: str) -> list[Problem]:
+    """Every request uses a method the profile allows; not judged when the client never uses
+    `method`."""
+    allowed = [m["method"] for m in _methods(ctx.spec)]
+    problems = [
+        Problem(" or ".join(allowed), f"method {v.request.method}", v.request)
+        for v in ctx.views
+        if v.request.method not in allowed
+    ]
+    if problems:
+        return problems
+    if not any(v.request.method == method for v in ctx.views):
+        used = sorted({v.request.method for v in ctx.views})
+        raise NotJudged(f"the client sends {', '.join(used)}, never {method}")
     return []
 
 
-def check_parameters_unique(v: RequestView) -> list[Problem]:
-    """protocol.params.merged: query and body merge into one set, so no name twice."""
-    rid = "protocol.params.merged"
-    if v.parse_error:
-        return [Problem(rid, "a readable query and body", v.parse_error, v.request)]
-    names = [k for k, _ in (*v.query, *v.body)]
-    twice = sorted({n for n in names if names.count(n) > 1})
+@check("protocol.params.merged")
+def no_duplicate_or_contradictory_parameters(ctx: CheckContext) -> list[Problem]:
+    """Query and body merge into one set, so no name twice (nor Action/Version disagreeing
+    with their V3 headers)."""
     problems = []
-    if twice:
-        problems.append(Problem(rid, "each parameter once", f"given twice: {twice}", v.request))
-    if v.v3:
-        for name, header in (("Action", "x-acs-action"), ("Version", "x-acs-version")):
-            values = set(v.value(name, header))
-            if len(values) > 1:
-                problems.append(
-                    Problem(rid, f"{name} agreeing with {header}", f"{sorted(values)}", v.request)
-                )
+    for v in ctx.views:
+        if v.parse_error:
+            problems.append(Problem("a readable query and body", v.parse_error, v.request))
+            continue
+        names = [k for k, _ in (*v.query, *v.body)]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            problems.append(Problem("each parameter once", f"given twice: {twice}", v.request))
+        if v.v3:
+            for name, header in (("Action", "x-acs-action"), ("Version", "x-acs-version")):
+                values = set(v.value(name, header))
+                if len(values) > 1:
+                    problems.append(
+                        Problem(f"{name} agreeing with {header}", f"{sorted(values)}", v.request)
+                    )
+    return problems
+
+
+@check("doc.param.{name}.type", over=_booleans)
+def boolean_is_a_wire_boolean(ctx: CheckContext, name: str) -> list[Problem]:
+    """Every value sent for the boolean parameter `name` is a wire boolean."""
+    return [
+        Problem("true or false (any case)", repr(value), v.request)
+        for v in ctx.views
+        for value in v.values(name)
+        if parse_bool(value) is None
+    ]
+
+
+@check("doc.param.{name}.value.{value}", over=_boolean_values, judges=_asked_in)
+@check("doc.default.{name}", over=_booleans, judges=_asked_in)
+def boolean_means_what_was_asked(
+    ctx: CheckContext, name: str, value: str | None = None
+) -> list[Problem]:
+    """In the calls that asked `value` (or left `name` unset), the boolean is a valid wire
+    boolean meaning what was asked; unset means absent or false (doc.default.*)."""
+    asked = _asked(value)
+    problems = []
+    for v in ctx.views:
+        values = v.values(name)
+        if len(values) > 1:
+            problems.append(
+                Problem(f"at most one {name}", f"{name} given {len(values)} times", v.request)
+            )
+        elif not values:
+            if asked is True:
+                problems.append(Problem(f"{name}=true (asked true)", f"no {name}", v.request))
+        elif (parsed := parse_bool(values[0])) is None:
+            problems.append(
+                Problem(f"{name} a boolean (true/false)", f"{name}={values[0]!r}", v.request)
+            )
+        elif parsed != bool(asked):  # unset: the default, false
+            what = "unset (absent or false)" if asked is None else str(asked).lower()
+            problems.append(Problem(f"{name} {what}", f"{name}={values[0]}", v.request))
     return problems

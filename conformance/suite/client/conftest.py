@@ -16,7 +16,7 @@ from conformance.client.contract import AdapterUnavailable, ClientAdapter
 from conformance.client.registry import load_adapter
 from conformance.errors import ConfigError
 from conformance.spec.model import Spec
-from conformance.suite.client.harness import Exchange, Harness, ScriptedServer
+from conformance.suite.client.harness import ClientExchange, Harness, ScriptedServer
 from conformance.suite.client.respx_server import RespxServer
 from conformance.suite.client.scenarios import special_instance_ids, success_scenario
 from conformance.suite.client.scripted_server import LoopbackServer
@@ -95,7 +95,7 @@ def harness(
 
 
 @pytest.fixture(scope="session")
-def baseline(harness: Harness) -> list[Exchange]:
+def baseline(harness: Harness) -> list[ClientExchange]:
     """Successful calls with every combination of the booleans (unset, true, false) and ids
     carrying every character class: the material of the request checks."""
     exchanges = []

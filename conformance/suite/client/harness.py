@@ -1,7 +1,7 @@
 """Runs one scenario against the adapter on one scripted server and keeps the evidence.
 
 `Harness.run(scenario)` installs the scenario's responder, hands the adapter its `RebootCall`,
-and returns an `Exchange`: the requests the client sent, and its `Outcome` or the
+and returns a `ClientExchange`: the requests the client sent, and its `Outcome` or the
 `ClientFailure` the adapter caused. It never raises for a misbehaving client (DESIGN.md §6).
 """
 
@@ -17,7 +17,7 @@ from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest, Responder
 from conformance.suite.client.scenarios import Scenario, responder
 
-__all__ = ["Exchange", "Harness", "ScriptedServer"]
+__all__ = ["ClientExchange", "Harness", "ScriptedServer"]
 
 
 class ScriptedServer(Protocol):
@@ -43,7 +43,7 @@ class ScriptedServer(Protocol):
 
 
 @dataclass
-class Exchange:
+class ClientExchange:
     """One scenario as it happened."""
 
     scenario: Scenario
@@ -92,10 +92,10 @@ class Harness:
         """`respx` or `loopback`."""
         return self.server.mode
 
-    def run(self, scenario: Scenario) -> Exchange:
+    def run(self, scenario: Scenario) -> ClientExchange:
         """Play `scenario` once; never raises for the client's faults."""
         call = scenario.call(self.server.endpoint, self.credentials)
-        exchange = Exchange(scenario, call, self.server.mode, self.adapter.name)
+        exchange = ClientExchange(scenario, call, self.server.mode, self.adapter.name)
         with self.server.play(responder(scenario, self.spec)) as requests:
             try:
                 exchange.outcome = self.adapter.reboot(call)

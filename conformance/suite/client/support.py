@@ -9,7 +9,7 @@ from conformance.client.adapters import CommandAdapter
 from conformance.client.contract import ClientAdapter
 from conformance.spec.model import Spec
 from conformance.suite.client.checks import Problem
-from conformance.suite.client.harness import Exchange
+from conformance.suite.client.harness import ClientExchange
 from conformance.suite.failures import RequirementFailure, fail
 from conformance.suite.options import SuiteOptions, pytest_command
 
@@ -41,7 +41,7 @@ def problems_failure(
     spec: Spec,
     requirement: str | Sequence[str],
     problems: Sequence[Problem],
-    exchanges: Iterable[Exchange],
+    exchanges: Iterable[ClientExchange],
     reproduction: str,
 ) -> RequirementFailure:
     """The failure for `problems`: the first few, and the exchanges they come from."""
@@ -65,7 +65,7 @@ def problems_failure(
 def client_failure(
     spec: Spec,
     requirement: str | Sequence[str],
-    exchange: Exchange,
+    exchange: ClientExchange,
     expected: str,
     reproduction: str,
 ) -> RequirementFailure:

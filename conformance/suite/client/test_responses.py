@@ -8,7 +8,7 @@ import pytest
 from conformance.protocol.signing import string_to_sign_v2
 from conformance.spec import load_spec
 from conformance.spec.model import Spec
-from conformance.suite.client.harness import Exchange, Harness
+from conformance.suite.client.harness import ClientExchange, Harness
 from conformance.suite.client.scenarios import (
     MALFORMED_KINDS,
     Scenario,
@@ -51,7 +51,7 @@ def _expect(
     scenario: Scenario,
     requirements: list[str],
     options: SuiteOptions,
-) -> Exchange:
+) -> ClientExchange:
     exchange = harness.run(scenario)
     record_checks(request, 1)
     repro = reproduce(options, request.node.name)
