@@ -98,13 +98,13 @@ def serve_emulator(port: int, instances: int) -> None:
     with `instances` Running instances created in-process before serving."""
     from conformance.config import EmulatorSettings
     from conformance.emulator.app import create_app
-    from conformance.emulator.state import InstanceView
+    from conformance.emulator.state import InstanceSnapshot
 
     app = create_app(EmulatorSettings(reboot_seconds=0.0, log_requests=False))
     world = app.state.world
     running = app.state.spec.precondition_status
     for n in range(instances):
-        world.put(InstanceView(f"{INSTANCE_PREFIX}{n}", running))
+        world.put(InstanceSnapshot(f"{INSTANCE_PREFIX}{n}", running))
     _uvicorn_run(app, port)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.server import EmbeddedEmulator, serve
-from conformance.emulator.state import InstanceView, Lifecycle, RebootResult, World
+from conformance.emulator.state import InstanceSnapshot, Lifecycle, RebootResult, World
 
 __all__ = [
     "Behaviour",
     "EmbeddedEmulator",
-    "InstanceView",
+    "InstanceSnapshot",
     "Lifecycle",
     "RebootResult",
     "World",

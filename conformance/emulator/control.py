@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.types import Receive, Scope, Send
 
 from conformance.emulator.handlers import Operations
-from conformance.emulator.state import InstanceView, World
+from conformance.emulator.state import InstanceSnapshot, World
 from conformance.protocol.gateway import Gateway
 
 __all__ = ["CONTROL_PREFIX", "ControlApp", "view_to_json"]
@@ -38,7 +38,7 @@ class _ControlError(Exception):
         self.allow = allow
 
 
-def view_to_json(view: InstanceView) -> dict[str, Any]:
+def view_to_json(view: InstanceSnapshot) -> dict[str, Any]:
     """The control API's instance view (DESIGN.md §4), PascalCase."""
     return {
         "InstanceId": view.instance_id,
@@ -177,7 +177,7 @@ class ControlApp:
         kms = body.get("KmsKeyAccessible", True)
         if not isinstance(kms, bool):
             raise _invalid("KmsKeyAccessible must be true or false")
-        view = self.world.put(InstanceView(instance_id, status, tuple(locks), disk, kms))
+        view = self.world.put(InstanceSnapshot(instance_id, status, tuple(locks), disk, kms))
         return view_to_json(view)
 
     def _fault(self, body: Any) -> None:

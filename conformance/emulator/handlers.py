@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from conformance.emulator.behaviour import Behaviour
-from conformance.emulator.state import InstanceView, RebootResult, World
+from conformance.emulator.state import InstanceSnapshot, RebootResult, World
 from conformance.protocol.envelopes import ApiError
 from conformance.protocol.gateway import RpcRequest
 from conformance.protocol.wire import parse_bool
@@ -208,7 +208,7 @@ class Operations:
         }
 
 
-def _describe_view(view: InstanceView) -> Fields:
+def _describe_view(view: InstanceSnapshot) -> Fields:
     return {
         "InstanceId": view.instance_id,
         "Status": view.status,

@@ -19,7 +19,7 @@ from conformance.emulator.behaviour import Behaviour
 if TYPE_CHECKING:
     from conformance.spec.model import Spec
 
-__all__ = ["Fault", "InstanceView", "Lifecycle", "RebootResult", "World"]
+__all__ = ["Fault", "InstanceSnapshot", "Lifecycle", "RebootResult", "World"]
 
 _REFERENCE = Behaviour()
 
@@ -79,7 +79,7 @@ class Lifecycle:
 
 
 @dataclass(frozen=True, slots=True)
-class InstanceView:
+class InstanceSnapshot:
     """An immutable snapshot of one instance (the control API's view, DESIGN.md §4)."""
 
     instance_id: str
@@ -132,8 +132,8 @@ class _Instance:
         self.last_force_stop = last_force_stop
         self.due: float | None = None  # clock time when a reboot's transition ends
 
-    def view(self) -> InstanceView:
-        return InstanceView(
+    def view(self) -> InstanceSnapshot:
+        return InstanceSnapshot(
             self.instance_id,
             self.status,
             self.operation_locks,
@@ -158,7 +158,7 @@ class World:
     Example::
 
         world = World(clock=fake_clock, reboot_seconds=5, lifecycle=Lifecycle.from_spec(spec))
-        world.put(InstanceView("i-1", "Running"))
+        world.put(InstanceSnapshot("i-1", "Running"))
         world.reboot("i-1", force_stop=False, dry_run=False)  # RebootResult.REBOOTED
     """
 
@@ -185,7 +185,7 @@ class World:
         return cls(clock=clock, reboot_seconds=reboot_seconds, lifecycle=Lifecycle.from_spec(spec))
 
     # -- instances ---------------------------------------------------------------------------
-    def put(self, view: InstanceView) -> InstanceView:
+    def put(self, view: InstanceSnapshot) -> InstanceSnapshot:
         """Create or replace an instance whole; a status set here never changes by itself."""
         if view.status not in self.lifecycle.statuses:
             raise ValueError(f"unknown status {view.status!r}")
@@ -203,7 +203,7 @@ class World:
             self._instances[view.instance_id] = record
             return record.view()
 
-    def get(self, instance_id: str) -> InstanceView | None:
+    def get(self, instance_id: str) -> InstanceSnapshot | None:
         """The instance's view (a due reboot transition is applied first), or None."""
         with self._lock:
             record = self._instances.get(instance_id)
@@ -212,7 +212,7 @@ class World:
             self._advance(record, self._clock())
             return record.view()
 
-    def settle(self, instance_id: str) -> InstanceView | None:
+    def settle(self, instance_id: str) -> InstanceSnapshot | None:
         """Finish any transition (Starting, Pending -> Running; Stopping -> Stopped), or None."""
         with self._lock:
             record = self._instances.get(instance_id)
@@ -224,7 +224,7 @@ class World:
 
     def describe(
         self, ids: Iterable[str] | None = None, page: int = 1, size: int = 10
-    ) -> tuple[int, tuple[InstanceView, ...]]:
+    ) -> tuple[int, tuple[InstanceSnapshot, ...]]:
         """(total, one page of views): all instances, or the named ones that exist, in order."""
         with self._lock:
             now = self._clock()

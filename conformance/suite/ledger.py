@@ -7,7 +7,7 @@ travel in `report.user_properties`); `conformance.verdicts` turns it into requir
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -66,14 +66,6 @@ class Ledger:
         for raw in json.loads(path.read_text(encoding="utf-8")):
             ledger.add(TestRecord(**raw))
         return ledger
-
-    @classmethod
-    def merge(cls, ledgers: Iterable[Ledger]) -> Ledger:
-        merged = cls()
-        for ledger in ledgers:
-            for record in ledger:
-                merged.add(record)
-        return merged
 
 
 def _rank(outcome: str) -> int:

@@ -28,9 +28,7 @@ __all__ = [
     "invalid_booleans",
     "not_found_ids",
     "passing_condition",
-    "reboot_calls",
     "refusing_conditions",
-    "sdk_boolean_spellings",
     "unknown_parameters",
 ]
 
@@ -60,13 +58,6 @@ def boolean_spellings(spec: Spec, value: bool) -> st.SearchStrategy[str]:
     if b.get("case_insensitive", True):
         return case_variants(word)
     return st.just(word)
-
-
-def sdk_boolean_spellings(spec: Spec) -> dict[str, tuple[str, str]]:
-    """`client -> (true spelling, false spelling)` as official SDKs send them (profile
-    `booleans.sent_by`)."""
-    sent = _booleans(spec).get("sent_by", {}) or {}
-    return {str(k): (str(v[0]), str(v[1])) for k, v in sent.items()}
 
 
 def invalid_booleans() -> st.SearchStrategy[str]:
@@ -185,9 +176,3 @@ def unknown_parameters(spec: Spec) -> st.SearchStrategy[dict[str, str]]:
         min_size=1,
         max_size=3,
     )
-
-
-def reboot_calls(spec: Spec) -> st.SearchStrategy[tuple[bool | None, bool | None]]:
-    """`(force_stop, dry_run)`: each omitted (None) or a boolean."""
-    opt = st.one_of(st.none(), st.booleans())
-    return st.tuples(opt, opt)

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from conformance.emulator.behaviour import Behaviour
-from conformance.emulator.state import InstanceView, Lifecycle, RebootResult, World
+from conformance.emulator.state import InstanceSnapshot, Lifecycle, RebootResult, World
 from conformance.spec import load_spec
 
 SPEC = load_spec()
@@ -52,21 +52,21 @@ def test_lifecycle_comes_from_the_spec() -> None:
 
 
 def test_put_and_get_give_the_view_with_defaults(world: World) -> None:
-    view = world.put(InstanceView("i-1", RUNNING))
-    assert view == InstanceView("i-1", RUNNING, (), LIFE["disk_ok_status"], True, 0, None)
+    view = world.put(InstanceSnapshot("i-1", RUNNING))
+    assert view == InstanceSnapshot("i-1", RUNNING, (), LIFE["disk_ok_status"], True, 0, None)
     assert world.get("i-1") == view
     assert world.get("i-unknown") is None
 
 
 def test_put_refuses_an_unknown_status(world: World) -> None:
     with pytest.raises(ValueError):
-        world.put(InstanceView("i-1", "Rebooting"))
+        world.put(InstanceSnapshot("i-1", "Rebooting"))
 
 
 def test_reboot_moves_to_the_resulting_status_then_settles_by_the_clock(
     world: World, clock: Clock
 ) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     assert world.reboot("i-1", force_stop=True, dry_run=False) is RebootResult.REBOOTED
     view = world.get("i-1")
     assert view is not None
@@ -78,7 +78,7 @@ def test_reboot_moves_to_the_resulting_status_then_settles_by_the_clock(
 
 
 def test_settle_ends_a_reboot_transition_at_once(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     world.reboot("i-1", force_stop=False, dry_run=False)
     assert world.settle("i-1").status == SETTLED  # type: ignore[union-attr]
     assert world.settle("i-unknown") is None
@@ -88,16 +88,16 @@ def test_settle_ends_a_reboot_transition_at_once(world: World) -> None:
 def test_a_put_status_never_changes_by_itself_and_settle_moves_it(
     world: World, clock: Clock, status: str
 ) -> None:
-    world.put(InstanceView("i-1", status))
+    world.put(InstanceSnapshot("i-1", status))
     clock.now += 10_000
     assert world.get("i-1").status == status  # type: ignore[union-attr]
     assert world.settle("i-1").status == LIFE["settle"].get(status, status)  # type: ignore[union-attr]
 
 
 def test_put_replaces_whole_and_counters_start_again(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     world.reboot("i-1", force_stop=True, dry_run=False)
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     view = world.get("i-1")
     assert (view.reboot_count, view.last_force_stop) == (0, None)  # type: ignore[union-attr]
 
@@ -106,17 +106,20 @@ def test_put_replaces_whole_and_counters_start_again(world: World) -> None:
     ("view", "expected"),
     [
         (None, RebootResult.NOT_FOUND),
-        (InstanceView("i-1", STARTING), RebootResult.STATUS_NOT_RUNNING),
-        (InstanceView("i-1", RUNNING, (lock_of("lock_security"),)), RebootResult.LOCK_SECURITY),
-        (InstanceView("i-1", RUNNING, (lock_of("lock_financial"),)), RebootResult.LOCK_FINANCIAL),
-        (InstanceView("i-1", RUNNING, disk_status="Attaching"), RebootResult.DISK_NOT_READY),
-        (InstanceView("i-1", RUNNING, kms_key_accessible=False), RebootResult.KMS_UNAUTHORIZED),
-        (InstanceView("i-1", RUNNING, ("recycling",)), RebootResult.REBOOTED),
+        (InstanceSnapshot("i-1", STARTING), RebootResult.STATUS_NOT_RUNNING),
+        (InstanceSnapshot("i-1", RUNNING, (lock_of("lock_security"),)), RebootResult.LOCK_SECURITY),
+        (
+            InstanceSnapshot("i-1", RUNNING, (lock_of("lock_financial"),)),
+            RebootResult.LOCK_FINANCIAL,
+        ),
+        (InstanceSnapshot("i-1", RUNNING, disk_status="Attaching"), RebootResult.DISK_NOT_READY),
+        (InstanceSnapshot("i-1", RUNNING, kms_key_accessible=False), RebootResult.KMS_UNAUTHORIZED),
+        (InstanceSnapshot("i-1", RUNNING, ("recycling",)), RebootResult.REBOOTED),
     ],
 )
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_each_condition_refuses_and_dry_run_changes_nothing(
-    world: World, view: InstanceView | None, expected: RebootResult, dry_run: bool
+    world: World, view: InstanceSnapshot | None, expected: RebootResult, dry_run: bool
 ) -> None:
     if view is not None:
         world.put(view)
@@ -137,7 +140,7 @@ def test_refusal_results_are_the_profile_conditions() -> None:
 
 
 def test_a_starting_instance_cannot_be_rebooted_again(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     assert world.reboot("i-1", force_stop=False, dry_run=False) is RebootResult.REBOOTED
     again = world.reboot("i-1", force_stop=False, dry_run=False)
     assert again is RebootResult.STATUS_NOT_RUNNING
@@ -156,7 +159,7 @@ def test_faults_queue_per_action_and_add_up(world: World) -> None:
 
 
 def test_reset_forgets_instances_and_faults(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     world.add_fault("RebootInstance", "InternalError", 1)
     world.reset()
     assert world.get("i-1") is None
@@ -166,7 +169,7 @@ def test_reset_forgets_instances_and_faults(world: World) -> None:
 
 def test_describe_pages_and_filters(world: World) -> None:
     for n in range(25):
-        world.put(InstanceView(f"i-{n:02d}", RUNNING))
+        world.put(InstanceSnapshot(f"i-{n:02d}", RUNNING))
     total, page = world.describe(None, page=3, size=10)
     assert total == 25
     assert [v.instance_id for v in page] == [f"i-{n:02d}" for n in range(20, 25)]
@@ -176,7 +179,7 @@ def test_describe_pages_and_filters(world: World) -> None:
 
 
 def test_describe_applies_the_due_settle(world: World, clock: Clock) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     world.reboot("i-1", force_stop=False, dry_run=False)
     clock.now += REBOOT_SECONDS
     assert world.describe(["i-1"])[1][0].status == SETTLED
@@ -185,27 +188,27 @@ def test_describe_applies_the_due_settle(world: World, clock: Clock) -> None:
 @pytest.mark.parametrize(
     ("behaviour", "view", "expected"),
     [
-        (Behaviour(skip_state_precondition=True), InstanceView("i-1", "Stopped"), "REBOOTED"),
-        (Behaviour(reboot_starting_allowed=True), InstanceView("i-1", STARTING), "REBOOTED"),
+        (Behaviour(skip_state_precondition=True), InstanceSnapshot("i-1", "Stopped"), "REBOOTED"),
+        (Behaviour(reboot_starting_allowed=True), InstanceSnapshot("i-1", STARTING), "REBOOTED"),
         (
             Behaviour(ignore_security_lock=True),
-            InstanceView("i-1", RUNNING, (lock_of("lock_security"),)),
+            InstanceSnapshot("i-1", RUNNING, (lock_of("lock_security"),)),
             "REBOOTED",
         ),
         (
             Behaviour(ignore_disk_error=True),
-            InstanceView("i-1", RUNNING, disk_status="Attaching"),
+            InstanceSnapshot("i-1", RUNNING, disk_status="Attaching"),
             "REBOOTED",
         ),
         (
             Behaviour(ignore_kms=True),
-            InstanceView("i-1", RUNNING, kms_key_accessible=False),
+            InstanceSnapshot("i-1", RUNNING, kms_key_accessible=False),
             "REBOOTED",
         ),
     ],
 )
 def test_state_switches_skip_their_check(
-    world: World, behaviour: Behaviour, view: InstanceView, expected: str
+    world: World, behaviour: Behaviour, view: InstanceSnapshot, expected: str
 ) -> None:
     world.put(view)
     assert world.reboot("i-1", force_stop=False, dry_run=False).refused
@@ -215,7 +218,7 @@ def test_state_switches_skip_their_check(
 
 
 def test_dryrun_executes_switch_reboots_on_dry_run(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     result = world.reboot(
         "i-1", force_stop=False, dry_run=True, behaviour=Behaviour(dryrun_executes=True)
     )
@@ -224,19 +227,19 @@ def test_dryrun_executes_switch_reboots_on_dry_run(world: World) -> None:
 
 
 def test_status_switches(world: World, clock: Clock) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     world.reboot(
         "i-1", force_stop=False, dry_run=False, behaviour=Behaviour(status_stays_running=True)
     )
     assert world.get("i-1").status == RUNNING  # type: ignore[union-attr]
-    world.put(InstanceView("i-2", RUNNING))
+    world.put(InstanceSnapshot("i-2", RUNNING))
     world.reboot("i-2", force_stop=False, dry_run=False, behaviour=Behaviour(never_settles=True))
     clock.now += 10 * REBOOT_SECONDS
     assert world.get("i-2").status == STARTING  # type: ignore[union-attr]
 
 
 def test_concurrent_reboots_pass_the_precondition_once(world: World) -> None:
-    world.put(InstanceView("i-1", RUNNING))
+    world.put(InstanceSnapshot("i-1", RUNNING))
     barrier = threading.Barrier(16)
     results: list[RebootResult] = []
 
@@ -259,7 +262,7 @@ def test_ten_thousand_instances_fit_in_a_few_megabytes(world: World) -> None:
     try:
         before = tracemalloc.get_traced_memory()[0]
         for n in range(10_000):
-            world.put(InstanceView(f"i-bp1{n:017d}", RUNNING, ()))
+            world.put(InstanceSnapshot(f"i-bp1{n:017d}", RUNNING, ()))
         used = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()

@@ -19,7 +19,7 @@ import pytest
 
 from conformance.config import EmulatorSettings
 from conformance.emulator.server import EmbeddedEmulator
-from conformance.emulator.state import InstanceView
+from conformance.emulator.state import InstanceSnapshot
 from conformance.protocol.signing import signed_params_v2
 from conformance.resources import spec_dir
 from conformance.spec import load_spec
@@ -111,7 +111,7 @@ def st_emulator() -> Iterator[EmbeddedEmulator]:
         # the document's example id, so that positive cases reach a Running instance
         example = SPEC.openapi["paths"]["/"]["get"]["parameters"]
         instance_id = next(p["example"] for p in example if p["name"] == "InstanceId")
-        emu.world.put(InstanceView(instance_id, SPEC.precondition_status))
+        emu.world.put(InstanceSnapshot(instance_id, SPEC.precondition_status))
         yield emu
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
@@ -129,10 +129,6 @@ class Scenario:
             force_stop=self.force_stop,
             dry_run=self.dry_run,
         )
-
-    def with_call(self, **changes: Any) -> Scenario:
-        """The same scenario for another call (instance id, booleans)."""
-        return replace(self, **changes)
 
     def check(self, outcome: Outcome) -> str | None:
         """None when `outcome` is what this scenario expects, else what differs."""

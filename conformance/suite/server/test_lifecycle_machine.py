@@ -40,7 +40,7 @@ def test_call_sequences_follow_the_lifecycle_model(ecs: ServerHarness) -> None:
     optional = st.one_of(st.none(), st.booleans())
     pick = st.integers(min_value=0, max_value=7)
 
-    class Lifecycle(RuleBasedStateMachine):
+    class LifecycleMachine(RuleBasedStateMachine):
         """The target's instances against `ModelInstance`s."""
 
         def __init__(self) -> None:
@@ -154,8 +154,8 @@ def test_call_sequences_follow_the_lifecycle_model(ecs: ServerHarness) -> None:
                         received=f"Status, RebootCount, LastForceStop = {got}",
                     )
 
-    def factory() -> Lifecycle:
-        return Lifecycle()
+    def factory() -> LifecycleMachine:
+        return LifecycleMachine()
 
     # hypothesis 6.170 types the factory as a class (it accepts any callable); older releases
     # leave the function untyped.
