@@ -72,8 +72,9 @@ class Option:
         return self.cli or "--" + self.flag.removeprefix("--ecs-")
 
 
-def _option(default: Any, flag: str, help: str = "", **kw: Any) -> Any:
-    return field(default=default, metadata={_KEY: Option(flag, help, **kw)})
+def _option(default: Any, flag: str, help: str = "", *, secret: bool = False, **kw: Any) -> Any:
+    # A secret never shows in a repr (it still reaches the suite, through the environment).
+    return field(default=default, repr=not secret, metadata={_KEY: Option(flag, help, **kw)})
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,13 @@ class SuiteOptions:
         "test-control base URL (DESIGN.md §4) [default: URL/_conformance]",
         commands=_SERVER,
     )
-    control_token: str | None = field(
-        default=None,
-        repr=False,
-        metadata={
-            _KEY: Option(
-                "--ecs-control-token",
-                "bearer token of the test-control API [default: $ECS_CONFORMANCE_CONTROL_TOKEN]",
-                commands=_SERVER,
-                environment=True,
-            )
-        },
+    control_token: str | None = _option(
+        None,
+        "--ecs-control-token",
+        "bearer token of the test-control API [default: $ECS_CONFORMANCE_CONTROL_TOKEN]",
+        commands=_SERVER,
+        environment=True,
+        secret=True,
     )
     fixtures: Path | None = _option(
         None,
@@ -117,17 +114,13 @@ class SuiteOptions:
         commands=_SUITES,
         environment=True,
     )
-    access_key_secret: str | None = field(
-        default=None,
-        repr=False,
-        metadata={
-            _KEY: Option(
-                "--ecs-access-key-secret",
-                "AccessKey secret [default: $ALIBABA_CLOUD_ACCESS_KEY_SECRET, then testsecret]",
-                commands=_SUITES,
-                environment=True,
-            )
-        },
+    access_key_secret: str | None = _option(
+        None,
+        "--ecs-access-key-secret",
+        "AccessKey secret [default: $ALIBABA_CLOUD_ACCESS_KEY_SECRET, then testsecret]",
+        commands=_SUITES,
+        environment=True,
+        secret=True,
     )
     signature: str = _option(
         "both",

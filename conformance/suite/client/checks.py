@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from conformance.config import Credentials
@@ -219,18 +219,31 @@ def call_field(parameter: str) -> str:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _one(v: RequestView, name: str, header: str | None) -> tuple[str | None, Problem | None]:
-    values = v.value(name, header)
-    if not values:
-        return None, Problem(f"{name} in the request", f"no {name}", v.request)
-    if len(set(values)) > 1:
-        return None, Problem(f"one {name}", f"contradictory values {values}", v.request)
-    return values[0], None
+def _each_value(
+    ctx: CheckContext,
+    name: str,
+    header: Callable[[RequestView], str | None],
+    judge: Callable[[RequestView, str], Problem | None],
+) -> list[Problem]:
+    """The problems of every request with `name`: missing, given contradictory values (as a
+    parameter and in the V3 `header`), or the one value that `judge` finds wrong."""
+    problems = []
+    for v in ctx.views:
+        values = v.value(name, header(v))
+        if not values:
+            problem: Problem | None = Problem(f"{name} in the request", f"no {name}")
+        elif len(set(values)) > 1:
+            problem = Problem(f"one {name}", f"contradictory values {values}")
+        else:
+            problem = judge(v, values[0])
+        if problem is not None:
+            problems.append(replace(problem, request=v.request))
+    return problems
 
 
-def _timestamp(v: RequestView) -> tuple[str | None, Problem | None]:
-    header = "x-acs-date" if v.v3 else None
-    return _one(v, "Timestamp", header)
+def _v3_header(header: str) -> Callable[[RequestView], str | None]:
+    """`header` for V3 requests only (V2 carries the value as a parameter alone)."""
+    return lambda v: header if v.v3 else None
 
 
 def instance_id_problems(v: RequestView, expected: str) -> list[Problem]:
@@ -297,27 +310,25 @@ def _asked_in(call: RebootCall, params: Mapping[str, Any]) -> bool:
 @check("protocol.action.value")
 def action_is_the_operation(ctx: CheckContext) -> list[Problem]:
     """`Action` (parameter or `x-acs-action`) is the operation's name."""
-    problems = []
-    for v in ctx.views:
-        value, problem = _one(v, "Action", "x-acs-action")
-        if problem:
-            problems.append(problem)
-        elif value != ctx.spec.action:
-            problems.append(Problem(f"Action {ctx.spec.action}", f"Action {value}", v.request))
-    return problems
+    action = ctx.spec.action
+    return _each_value(
+        ctx,
+        "Action",
+        lambda v: "x-acs-action",
+        lambda v, got: None if got == action else Problem(f"Action {action}", f"Action {got}"),
+    )
 
 
 @check("protocol.version.value")
 def version_is_the_api_version(ctx: CheckContext) -> list[Problem]:
     """`Version` (parameter or `x-acs-version`) is the API version."""
-    problems = []
-    for v in ctx.views:
-        value, problem = _one(v, "Version", "x-acs-version")
-        if problem:
-            problems.append(problem)
-        elif value != ctx.spec.version:
-            problems.append(Problem(f"Version {ctx.spec.version}", f"Version {value}", v.request))
-    return problems
+    version = ctx.spec.version
+    return _each_value(
+        ctx,
+        "Version",
+        lambda v: "x-acs-version",
+        lambda v, got: None if got == version else Problem(f"Version {version}", f"Version {got}"),
+    )
 
 
 @check("protocol.signature.{version}", over=_signature_versions)
@@ -346,62 +357,46 @@ def signature_is_valid(ctx: CheckContext, version: str) -> list[Problem]:
 def timestamp_is_well_formed(ctx: CheckContext) -> list[Problem]:
     """`YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds."""
     pattern = str(ctx.spec.protocol["timestamp"]["format"])
-    problems = []
-    for v in ctx.views:
-        value, problem = _timestamp(v)
-        if problem:
-            problems.append(problem)
-            continue
-        assert value is not None
+
+    def judge(v: RequestView, value: str) -> Problem | None:
         try:
             parse_timestamp(value)
         except ValueError:
-            problems.append(Problem(pattern, repr(value), v.request))
-    return problems
+            return Problem(pattern, repr(value))
+        return None
+
+    return _each_value(ctx, "Timestamp", _v3_header("x-acs-date"), judge)
 
 
 @check("protocol.timestamp.expired")
 def timestamp_is_fresh(ctx: CheckContext) -> list[Problem]:
     """The timestamp is within the profile's skew of the request's arrival."""
     skew = float(ctx.spec.protocol["timestamp"]["max_skew_seconds"])
-    problems = []
-    for v in ctx.views:
-        value, problem = _timestamp(v)
-        if problem:
-            problems.append(problem)
-            continue
-        assert value is not None
+
+    def judge(v: RequestView, value: str) -> Problem | None:
         try:
             stamp = parse_timestamp(value).timestamp()
         except ValueError:
-            problems.append(Problem("a readable timestamp", repr(value), v.request))
-            continue
+            return Problem("a readable timestamp", repr(value))
         off = stamp - v.request.received_at
         if abs(off) > skew:
-            problems.append(
-                Problem(f"within {skew:g} s of the arrival", f"{off:+.0f} s off", v.request)
-            )
-    return problems
+            return Problem(f"within {skew:g} s of the arrival", f"{off:+.0f} s off")
+        return None
+
+    return _each_value(ctx, "Timestamp", _v3_header("x-acs-date"), judge)
 
 
 @check("protocol.nonce.unique")
 def nonce_differs_across_calls(ctx: CheckContext) -> list[Problem]:
     """Every request carries a nonce no other request carried."""
-    seen: dict[str, RecordedRequest] = {}
-    problems = []
-    for v in ctx.views:
-        header = "x-acs-signature-nonce" if v.v3 else None
-        value, problem = _one(v, "SignatureNonce", header)
-        if problem:
-            problems.append(problem)
-            continue
-        assert value is not None
-        if value in seen:
-            problems.append(
-                Problem("a nonce never sent before", f"nonce {value!r} again", v.request)
-            )
-        seen[value] = v.request
-    return problems
+    seen: set[str] = set()
+
+    def judge(v: RequestView, value: str) -> Problem | None:
+        again = value in seen
+        seen.add(value)
+        return Problem("a nonce never sent before", f"nonce {value!r} again") if again else None
+
+    return _each_value(ctx, "SignatureNonce", _v3_header("x-acs-signature-nonce"), judge)
 
 
 @check("protocol.method.{method}", over=_methods)
