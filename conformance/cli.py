@@ -91,7 +91,9 @@ def spec_check() -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--access-key-id", default=None, help="accepted AccessKey ID [default: testid]")
 @click.option("--access-key-secret", default=None, help="its secret [default: testsecret]")
-@click.option("--reboot-seconds", default=5.0, show_default=True, type=float)
+@click.option(
+    "--reboot-seconds", default=EmulatorSettings().reboot_seconds, show_default=True, type=float
+)
 @click.option("--control-token", default=None, help="bearer token for /_conformance")
 @click.option("--no-control", is_flag=True, help="serve without the test-control API")
 @click.option("--mutant", default=None, help="serve a deliberately faulty variant (see selftest)")
