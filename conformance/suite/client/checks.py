@@ -241,6 +241,11 @@ def _each_value(
     return problems
 
 
+def _equals(name: str, wanted: str) -> Callable[[RequestView, str], Problem | None]:
+    """A judge for `_each_value`: the value is `wanted`."""
+    return lambda v, got: None if got == wanted else Problem(f"{name} {wanted}", f"{name} {got}")
+
+
 def _v3_header(header: str) -> Callable[[RequestView], str | None]:
     """`header` for V3 requests only (V2 carries the value as a parameter alone)."""
     return lambda v: header if v.v3 else None
@@ -310,24 +315,14 @@ def _asked_in(call: RebootCall, params: Mapping[str, Any]) -> bool:
 @check("protocol.action.value")
 def action_is_the_operation(ctx: CheckContext) -> list[Problem]:
     """`Action` (parameter or `x-acs-action`) is the operation's name."""
-    action = ctx.spec.action
-    return _each_value(
-        ctx,
-        "Action",
-        lambda v: "x-acs-action",
-        lambda v, got: None if got == action else Problem(f"Action {action}", f"Action {got}"),
-    )
+    return _each_value(ctx, "Action", lambda v: "x-acs-action", _equals("Action", ctx.spec.action))
 
 
 @check("protocol.version.value")
 def version_is_the_api_version(ctx: CheckContext) -> list[Problem]:
     """`Version` (parameter or `x-acs-version`) is the API version."""
-    version = ctx.spec.version
     return _each_value(
-        ctx,
-        "Version",
-        lambda v: "x-acs-version",
-        lambda v, got: None if got == version else Problem(f"Version {version}", f"Version {got}"),
+        ctx, "Version", lambda v: "x-acs-version", _equals("Version", ctx.spec.version)
     )
 
 
