@@ -9,7 +9,7 @@ its ledger, `record_checks`), the rate and the peak RSS; then the same for `st r
 counted by the emulator, which lives in this process and so is not in st run's peak RSS).
 Writes `<report-dir>/bench_server_suite.json`. Peak RSS is `ru_maxrss` from `os.wait4` of the
 run's process (benchmarks/measure.py): the largest peak of any one process in its tree.
-The goal (DESIGN / issue): <= 60 s on 2 cores with >= 5,000 checked requests.
+The goal: <= 60 s on 2 cores with >= 5,000 checked requests.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """A lean HTTP/1.1 load driver for the benchmarks: raw sockets, keep-alive, precomputed requests.
 
-PERFORMANCE-NOTES.md: an httpx client costs ~470 us of CPU per request and `http.client` ~125 us,
-so a driver built on them measures itself. This one writes prebuilt request bytes to a socket
-and parses just enough of the answer (status line, Content-Length) to find its end; it
-reconnects when the server closes (moto answers `Connection: close` every time).
+An httpx client costs ~470 us of CPU per request and `http.client` ~125 us on this kind of
+machine (benchmarks/README.md, "Reference figures"), so a driver built on them measures itself.
+This one writes prebuilt request bytes to a socket and parses just enough of the answer (status
+line, Content-Length) to find its end; it reconnects when the server closes (moto answers
+`Connection: close` every time).
 
 Closed-loop throughput: `WorkerPool` keeps N processes alive for the whole benchmark, each with
 one connection; every job starts on a barrier, runs a warm-up, then counts completed requests
@@ -12,7 +13,8 @@ connection and reports percentiles.
 
 Requests come from a `RequestSource`: `FixedRequests` (the same bytes again, for servers
 without replay protection) or `SignedRebootRequests` (V2-signed RebootInstance calls with fresh
-nonces, signed before the clock starts; ALIBABA-RPC.md §4, §6: a nonce may not be reused).
+nonces, signed before the clock starts, since a server refuses a reused nonce:
+docs/protocol.md#gateway-errors).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class FixedRequests:
 @dataclass(frozen=True)
 class SignedRebootRequests:
     """V2-signed RebootInstance requests, each with a fresh nonce (the emulator refuses a
-    reused one, ALIBABA-RPC.md §6), cycling through `instances` ids. Signed up front; if a
+    reused one: SignatureNonceUsed), cycling through `instances` ids. Signed up front; if a
     job outlasts the pool, further requests are signed on the fly (`JobResult.extra_signed`).
     """
 
