@@ -26,7 +26,7 @@ DOCS = REPO / "docs"
 _OUTSIDE = re.compile(
     "|".join(
         [
-            "DESIGN" + r"\.md",
+            r"\b" + "DESIGN" + r"\b",
             "ALIBABA" + "-RPC",
             "STYLE" + r"\.md",
             "PERFORMANCE" + "-NOTES",
