@@ -1,6 +1,6 @@
 """Conformance toolkit for the Alibaba Cloud ECS RebootInstance API.
 
-The public contracts (DESIGN.md §4-§8) are re-exported here lazily, so that importing the
+The public contracts (docs/contracts.md) are re-exported here lazily, so that importing the
 package (which pytest does for the plugin) stays cheap.
 """
 

@@ -1,7 +1,8 @@
 """`ecs-conformance`: parse, build a config, call the library, map the result to an exit code.
 
-Exit codes (DESIGN.md §7): 0 conformant, 1 non-conformant, 2 usage or configuration error,
-3 target unreachable or infrastructure error. Nothing below this module prints or exits.
+Exit codes (docs/command-line.md#exit-codes): 0 conformant, 1 non-conformant, 2 usage or
+configuration error, 3 target unreachable or infrastructure error. Nothing below this module prints
+or exits.
 """
 
 from __future__ import annotations

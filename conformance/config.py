@@ -21,7 +21,8 @@ __all__ = [
     "credentials_from_env",
 ]
 
-# DESIGN.md §7: the official SDK environment variables, then the emulator's test credentials.
+# docs/command-line.md#credentials-and-secrets: the official SDK environment variables, then the
+# emulator's test credentials.
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 # The test-control bearer token travels in the environment, like the secret, never in argv.

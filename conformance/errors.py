@@ -9,7 +9,8 @@ __all__ = ["ConfigError", "ConformanceError", "SpecError", "TargetUnreachable"]
 
 
 class ConformanceError(Exception):
-    """Base of every error the toolkit reports to a person. `exit_code` follows DESIGN.md §7."""
+    """Base of every error the toolkit reports to a person. `exit_code` follows
+    docs/command-line.md#exit-codes."""
 
     exit_code = 1
 

@@ -1,6 +1,6 @@
-"""Which addresses are this machine: the loopback test behind the safety rules of DESIGN.md §5
-(no real reboot of a remote target unless allowed) and the emulator's refusal to expose an
-unprotected control API."""
+"""Which addresses are this machine: the loopback test behind the safety rules
+(docs/contracts.md#safety-rules: no real reboot of a remote target unless allowed) and the
+emulator's refusal to expose an unprotected control API."""
 
 from __future__ import annotations
 

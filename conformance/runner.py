@@ -80,8 +80,9 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
     """Run the suite in a pytest subprocess; stream its progress lines to `echo`."""
     with tempfile.TemporaryDirectory(prefix="ecs-conformance-") as tmp:
         results = Path(tmp) / "ledger.json"
-        # An empty ini keeps a user's own pytest configuration out of the suite's run, while
-        # the current directory stays importable for `module:attr` adapters (DESIGN.md §6).
+        # An empty ini keeps a user's own pytest configuration out of the suite's run, while the
+        # current directory stays importable for `module:attr` adapters
+        # (docs/contracts.md#python-adapters-moduleattr).
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
         cmd = [

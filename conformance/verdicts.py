@@ -1,4 +1,4 @@
-"""Test outcomes -> requirement verdicts (DESIGN.md §8).
+"""Test outcomes -> requirement verdicts (docs/contracts.md#verdicts).
 
 A requirement's verdict comes from every test that declares it in the ledger:
 
@@ -6,7 +6,7 @@ A requirement's verdict comes from every test that declares it in the ledger:
   covers the requirement;
 * `passed` if at least one passed and none failed (a waiver on it is then *unneeded*);
 * `not_verified` otherwise, with the reason: the tests' skip reasons, or that no test of this
-  suite verifies it. A requirement is never `passed` by default (DESIGN.md §5).
+  suite verifies it. A requirement is never `passed` by default.
 """
 
 from __future__ import annotations

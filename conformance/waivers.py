@@ -1,4 +1,4 @@
-"""Waivers: requirements a team has agreed to live without, for a while (DESIGN.md §8).
+"""Waivers: requirements a team has agreed to live without, for a while (docs/contracts.md#waivers).
 
 A waiver file is a YAML list of `{id, reason, link, expires}`::
 

@@ -1,8 +1,9 @@
 """An example `--command` client adapter, to copy for a client in any language.
 
-The contract (docs/contracts.md#any-language---command): read ONE `RebootCall` as JSON on stdin, make the call with your client, print ONE
-`Outcome` as JSON on stdout, exit 0. Anything else (a crash, a hang, a non-zero exit, a line
-that is not an Outcome) is reported by the suite as a client failure.
+The contract (docs/contracts.md#any-language---command): read ONE `RebootCall` as JSON on stdin,
+make the call with your client, print ONE `Outcome` as JSON on stdout, exit 0. Anything else (a
+crash, a hang, a non-zero exit, a line that is not an Outcome) is reported by the suite as a client
+failure.
 
     ecs-conformance client --command 'python examples/command_adapter.py'
     python -m pytest --pyargs conformance.suite.client \

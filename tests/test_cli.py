@@ -1,4 +1,5 @@
-"""The command line: exit codes and messages for people (DESIGN.md §7), never a traceback."""
+"""The command line: exit codes and messages for people (docs/command-line.md#exit-codes), never a
+traceback."""
 
 from __future__ import annotations
 

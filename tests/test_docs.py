@@ -3,8 +3,8 @@
 Two properties, over every file of the checkout (tracked, or new and not ignored):
 
 * no file names a document that is not in the repository (the design notes, protocol notes,
-  style and performance notes the project was started from, a sibling `shared` checkout, or a
-  brief or issue text) instead of the page of `docs/` that now says the same;
+  style and performance notes the project was started from, a sibling `shared` checkout, the
+  text of a brief or of an issue) instead of the page of `docs/` that now says the same;
 * every Markdown link to a file or heading inside the repository, and every
   `docs/<page>.md#<anchor>` written in code, messages or examples, names a file that exists and
   a heading it has.
@@ -26,7 +26,7 @@ DOCS = REPO / "docs"
 _OUTSIDE = re.compile(
     "|".join(
         [
-            r"\b" + "DESIGN" + r"\b",
+            r"\b" + "DES" + "IGN" + r"\b",
             "ALIBABA" + "-RPC",
             "STYLE" + r"\.md",
             "PERFORMANCE" + "-NOTES",
@@ -34,6 +34,8 @@ _OUTSIDE = re.compile(
             "/work/" + "shared",
             r"\bbrief " + r"item\b",
             r"\bissue " + r"text\b",
+            # a bare section sign pointed into those documents (an RFC's "RFC 9110 §11.1" is fine)
+            r"(?<!\d )" + "§" + r"\d",
         ]
     )
 )

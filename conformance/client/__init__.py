@@ -1,7 +1,8 @@
 """The client side, in one room: the adapter contract, the ways to run an adapter, the registry
 of shipped adapters, and the clients the toolkit ships.
 
-* `contract`: `RebootCall`, `Outcome`, `ClientAdapter`, `ClientFailure` (DESIGN.md §6);
+* `contract`: `RebootCall`, `Outcome`, `ClientAdapter`, `ClientFailure`
+  (docs/contracts.md#client-adapters);
 * `adapters`: `CallableAdapter` (a Python callable) and `CommandAdapter` (`--command 'CMD'`);
 * `registry`: one `AdapterEntry` per shipped adapter, `load_adapter` (name, `module:attr` or
   command);

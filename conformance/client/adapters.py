@@ -223,6 +223,7 @@ def adapter_from_object(
     else:
         raise ConfigError(
             f"adapter {name!r} is neither callable nor has a reboot_instance method",
-            hint="DESIGN.md §6: attr takes one RebootCall and returns an Outcome",
+            hint="attr takes one RebootCall and returns an Outcome "
+            "(docs/contracts.md#python-adapters-moduleattr)",
         )
     return CallableAdapter(func, name=name, timeout_s=timeout_s, httpx_based=httpx_based)

@@ -1,10 +1,10 @@
-"""The client adapter contract (DESIGN.md §6): one `RebootCall` in, one `Outcome` out, whatever
-the client's language.
+"""The client adapter contract (docs/contracts.md#client-adapters): one `RebootCall` in, one
+`Outcome` out, whatever the client's language.
 
-An adapter that raises, hangs, exits non-zero or answers something that is not an `Outcome`
-raises `ClientFailure`; the suite reports it as a failed test with that evidence, never as a
-crash (DESIGN.md §6). `conformance.client.adapters` runs Python callables and commands under
-this contract; `conformance.client.registry` names the shipped ones.
+An adapter that raises, hangs, exits non-zero or answers something that is not an `Outcome` raises
+`ClientFailure`; the suite reports it as a failed test with that evidence, never as a crash
+(docs/contracts.md#client-failures). `conformance.client.adapters` runs Python callables and
+commands under this contract; `conformance.client.registry` names the shipped ones.
 
     >>> call = RebootCall(endpoint="127.0.0.1:8080", instance_id="i-1",
     ...                   access_key_id="testid", access_key_secret="testsecret")
@@ -38,7 +38,8 @@ _MAX_EVIDENCE = 4000
 
 @dataclass(frozen=True)
 class RebootCall:
-    """One RebootInstance call to make (DESIGN.md §6). `None` booleans mean "leave unset".
+    """One RebootInstance call to make (docs/contracts.md#rebootcall). `None` booleans mean "leave
+    unset".
 
     >>> RebootCall("127.0.0.1:1", "i-1", "id", "secret", force_stop=True).to_dict()["force_stop"]
     True
@@ -93,7 +94,7 @@ class RebootCall:
 
 
 class OutcomeFormatError(ValueError):
-    """What an adapter answered is not an `Outcome` (DESIGN.md §6 shape)."""
+    """What an adapter answered is not an `Outcome` (the shape of docs/contracts.md#outcome)."""
 
 
 def _opt_str(data: Mapping[str, Any], name: str) -> str | None:
@@ -105,7 +106,7 @@ def _opt_str(data: Mapping[str, Any], name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the client made of the answer (DESIGN.md §6).
+    """What the client made of the answer (docs/contracts.md#outcome).
 
     Success: `Outcome(ok=True, request_id=...)`. Error: `ok=False` with the server's `code`,
     `message` (verbatim), `request_id` and `http_status`. No usable response: `ok=False`,
@@ -136,7 +137,8 @@ class Outcome:
         return cls(False, None, None, message, http_status)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of DESIGN.md §6 (a success carries only `ok` and `request_id`)."""
+        """The JSON object of docs/contracts.md#outcome (a success carries only `ok` and
+        `request_id`)."""
         if self.ok:
             return {"ok": True, "request_id": self.request_id}
         return {
@@ -205,7 +207,7 @@ class AdapterUnavailable(ConfigError):
 
 @runtime_checkable
 class ClientAdapter(Protocol):
-    """The seam between the client suite and a client (STYLE.md §2)."""
+    """The seam between the client suite and a client: one small Protocol."""
 
     name: str
     # True when the client sends through httpx in this process, so respx can play the server.

@@ -35,9 +35,9 @@ ADAPTER_PREFIX = "faulty-"
 
 
 class _PlusEncoding(ReferenceClient):
-    """Signs the InstanceId as form encoding writes it (`quote_plus`: space as `+`, `/` and
-    `~` escaped) while the wire carries ALIBABA-RPC.md §4's percent-encoding: plain ids still
-    verify, ids with spaces, `/`, `~` or non-ASCII do not."""
+    """Signs the InstanceId as form encoding writes it (`quote_plus`: space as `+`, `/` and `~`
+    escaped) while the wire carries the percent-encoding of docs/protocol.md#signature-v2: plain ids
+    still verify, ids with spaces, `/`, `~` or non-ASCII do not."""
 
     def signature_v2(self, method: str, params: Mapping[str, str], secret: str) -> str:
         from urllib.parse import quote_plus

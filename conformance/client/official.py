@@ -1,4 +1,5 @@
-"""Adapters for the official Python SDKs (DESIGN.md §6; ALIBABA-RPC.md §9 for their errors).
+"""Adapters for the official Python SDKs (docs/contracts.md#client-adapters;
+docs/protocol.md#official-sdks for their errors).
 
 * `aliyun-python-sdk-ecs`: the old style, `AcsClient` + `RebootInstanceRequest`, `set_endpoint`
   / `set_protocol_type`; `ServerException` -> `Outcome`.
@@ -117,7 +118,8 @@ def reboot_with_aliyun_python_sdk_ecs(call: RebootCall) -> Outcome:
     except ServerException as exc:
         code = exc.get_error_code()
         if code == error_code.SDK_UNKNOWN_SERVER_ERROR:
-            # The SDK's own code for a body it could not read: no usable response (DESIGN §6).
+            # The SDK's own code for a body it could not read: no usable response
+            # (docs/contracts.md#outcome).
             return Outcome.no_response(str(exc.get_error_msg()), exc.get_http_status())
         return Outcome.error(code, exc.get_error_msg(), exc.get_request_id(), exc.get_http_status())
     except ClientException as exc:

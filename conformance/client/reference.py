@@ -3,7 +3,7 @@
 It passes the whole client suite, and its small overridable steps (`api_params`, `nonce`,
 `timestamp`, `encode`, `signature_v2`, `interpret`, `resend`) are what the faulty variants of
 `conformance.client.faulty` change, one at a time. Every protocol fact comes from the spec and
-`conformance.protocol` (STYLE.md §3): no signing or encoding code lives here.
+`conformance.protocol` (protocol code exists once): no signing or encoding code lives here.
 
     >>> client = ReferenceClient(signature="v3")
     >>> # client.reboot_instance(RebootCall("127.0.0.1:8080", "i-1", "testid", "testsecret"))
@@ -51,9 +51,10 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 class ReferenceClient:
-    """A correct RebootInstance client (DESIGN.md §1). `signature`: `v2` | `v3`; `method`:
-    `GET` | `POST`. V2 POST sends every parameter in a form body, V2 GET in the query; V3 sends
-    the API parameters in the query and Action/Version in headers (ALIBABA-RPC.md §1, §5)."""
+    """A correct RebootInstance client: selftest's clean reference (docs/architecture.md#selftest).
+    `signature`: `v2` | `v3`; `method`: `GET` | `POST`. V2 POST sends every parameter in a form
+    body, V2 GET in the query; V3 sends the API parameters in the query and Action/Version in
+    headers, as the new SDKs do (docs/protocol.md#official-sdks)."""
 
     httpx_based = True
 
@@ -95,7 +96,8 @@ class ReferenceClient:
         return str(booleans["true"] if value else booleans["false"])
 
     def api_params(self, call: RebootCall) -> dict[str, str]:
-        """The operation's own parameters; unset booleans are left out (DESIGN.md §6)."""
+        """The operation's own parameters; unset booleans are left out
+        (docs/contracts.md#rebootcall)."""
         params = {"InstanceId": call.instance_id}
         if call.force_stop is not None:
             params["ForceStop"] = self.wire_bool(call.force_stop)
@@ -112,7 +114,8 @@ class ReferenceClient:
         return format_timestamp()
 
     def encode(self, params: Mapping[str, str]) -> str:
-        """Parameters as a query string or form body (ALIBABA-RPC.md §4 encoding)."""
+        """Parameters as a query string or form body (the encoding of
+        docs/protocol.md#signature-v2)."""
         return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
 
     def signature_v2(self, method: str, params: Mapping[str, str], secret: str) -> str:
@@ -128,7 +131,7 @@ class ReferenceClient:
         return False
 
     def interpret(self, response: WireResponse) -> Outcome:
-        """Turn an HTTP answer into an `Outcome` (DESIGN.md §6)."""
+        """Turn an HTTP answer into an `Outcome` (docs/contracts.md#outcome)."""
         status = response.status
         if 200 <= status < 300:
             request_id = response.request_id
@@ -200,7 +203,8 @@ class ReferenceClient:
         return self.interpret(wire)
 
     def reboot_instance(self, call: RebootCall) -> Outcome:
-        """Make one RebootInstance call (DESIGN.md §6 adapter signature)."""
+        """Make one RebootInstance call (the adapter signature:
+        docs/contracts.md#python-adapters-moduleattr)."""
         attempt = 0
         while True:
             outcome = self.send(self.build_request(call))

@@ -1,6 +1,6 @@
 """The shipped client adapters, one entry each, and how a session names the client it judges.
 
-Three ways to name the client under test (DESIGN.md §6):
+Three ways to name the client under test (docs/contracts.md#client-adapters):
 
 * a shipped name (`reference`, `reference-v3`, `aliyun-python-sdk-ecs`, `faulty-fixed-nonce`,
   ...; see `adapter_names()`);

@@ -1,10 +1,10 @@
 """`create_app(settings)`: the reference emulator as a Starlette application.
 
-`/` is served by a lean raw-ASGI endpoint (no Request/Response objects on the hot path): read
-query and body, `Gateway.authenticate`, dispatch to `Operations`, render through `Envelopes`.
-Every error, including one found before the gateway, is an error envelope with a fresh
-RequestId; an unexpected exception becomes InternalError without a trace to the client.
-`/_conformance` is the test-control API (DESIGN.md §4), absent when `settings.control` is off.
+`/` is served by a lean raw-ASGI endpoint (no Request/Response objects on the hot path): read query
+and body, `Gateway.authenticate`, dispatch to `Operations`, render through `Envelopes`. Every error,
+including one found before the gateway, is an error envelope with a fresh RequestId; an unexpected
+exception becomes InternalError without a trace to the client. `/_conformance` is the test-control
+API (docs/contracts.md#test-control), absent when `settings.control` is off.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ _WRONG_MESSAGE_SUFFIX = " (emulator)"
 
 
 class _RpcEndpoint:
-    """The RPC endpoint at `/` as a raw ASGI callable (PERFORMANCE-NOTES.md: lean hot path)."""
+    """The RPC endpoint at `/` as a raw ASGI callable: a lean hot path, without Starlette's
+    Request and Response objects."""
 
     def __init__(
         self,
@@ -134,7 +135,8 @@ class _RpcEndpoint:
         return ApiError.from_variant(self.spec.gateway_error("bad_request", reason=reason))
 
     def _guess_format(self, raw_query: bytes, headers: Mapping[str, str]) -> ResponseFormat:
-        """The format of an error found before the gateway read `Format` (ALIBABA-RPC.md §3)."""
+        """The format of an error found before the gateway read `Format`
+        (docs/protocol.md#responses)."""
         if b"Format=" in raw_query or b"format=" in raw_query:
             try:
                 for name, value in parse_urlencoded(raw_query):
@@ -266,8 +268,8 @@ def _protocol_with_host_id(protocol: Mapping[str, Any], host_id: str) -> dict[st
 class _EmulatorApp(Starlette):
     """Starlette with a fast path: `/` goes straight to the RPC endpoint.
 
-    Starlette's middleware stack and router cost about as much as the whole RPC endpoint
-    (PERFORMANCE-NOTES.md); the endpoint renders every error itself, so it needs neither.
+    Starlette's middleware stack and router cost about as much as the whole RPC endpoint (measured:
+    benchmarks/bench_emulator.py); the endpoint renders every error itself, so it needs neither.
     Everything else (the control API, other paths, lifespan) takes the normal route.
     """
 

@@ -16,12 +16,13 @@ __all__ = ["Behaviour"]
 
 @dataclass(frozen=True, slots=True)
 class Behaviour:
-    """Fault switches; the defaults are the reference behaviour (DESIGN.md §1: mutants).
+    """Fault switches; the defaults are the reference behaviour (mutants:
+    docs/architecture.md#selftest).
 
     Example: `Behaviour(dryrun_executes=True)` is an emulator whose DryRun really reboots.
     """
 
-    # -- DryRun (ALIBABA-RPC.md §7) ---------------------------------------------------------
+    # -- DryRun (docs/protocol.md#dryrun) ---------------------------------------------------
     dryrun_executes: bool = False
     """DryRun=true performs the reboot anyway (a gateway that drops the flag). [state]"""
     dryrun_success_http_200: bool = False
@@ -53,7 +54,7 @@ class Behaviour:
     never_settles: bool = False
     """A reboot's transition never completes by the clock (only `settle` ends it). [state]"""
 
-    # -- envelopes (ALIBABA-RPC.md §3) ------------------------------------------------------
+    # -- envelopes (docs/protocol.md#responses) ---------------------------------------------
     error_without_request_id: bool = False
     """Error bodies carry no RequestId field. [app, error rendering]"""
     missing_request_id_on_success: bool = False
@@ -69,7 +70,7 @@ class Behaviour:
     wrong_content_type: str | None = None
     """Every answer is labelled with this content type (e.g. text/plain). [app]"""
 
-    # -- parameters (ALIBABA-RPC.md §2, §6) -------------------------------------------------
+    # -- parameters (docs/protocol.md: common parameters, gateway errors) -------------------
     case_sensitive_booleans: bool = False
     """Only lower-case true/false are booleans; the Python SDKs' True/False get a 400. [handlers]"""
     lenient_booleans: bool = False
@@ -77,7 +78,7 @@ class Behaviour:
     missing_parameter_500: bool = False
     """A missing required parameter answers 500 InternalError instead of a 400. [handlers]"""
 
-    # -- gateway (ALIBABA-RPC.md §1, §4-§6) -------------------------------------------------
+    # -- gateway (docs/protocol.md: transport, signatures, gateway errors) ------------------
     signature_not_checked: bool = False
     """Signatures are not verified: any Signature is accepted. [app, Gateway]"""
     nonce_replay_allowed: bool = False

@@ -1,4 +1,5 @@
-"""The test-control API of DESIGN.md §4, thin over `World`: arrange, observe, inject, reset.
+"""The test-control API (docs/contracts.md#test-control), thin over `World`: arrange, observe,
+inject, reset.
 
 Mounted under `/_conformance`. Ids are taken from the raw path and percent-decoded here, so an id
 holding an encoded `/` (`%2F`) stays one path segment. JSON bodies, PascalCase fields; every
@@ -23,7 +24,7 @@ __all__ = ["CONTROL_PREFIX", "ControlApp", "view_to_json"]
 CONTROL_PREFIX = "/_conformance"
 _MAX_BODY = 64 * 1024
 # Read-only fields of the view that a PUT may echo back; PUT ignores them (RebootCount and
-# LastForceStop start again, DESIGN.md §4).
+# LastForceStop start again, docs/contracts.md#details-every-implementation-must-share).
 _VIEW_ONLY = frozenset({"InstanceId", "RebootCount", "LastForceStop"})
 _PUT_FIELDS = frozenset({"Status", "OperationLocks", "DiskStatus", "KmsKeyAccessible"})
 _FAULT_FIELDS = frozenset({"Action", "Code", "Count"})
@@ -39,7 +40,7 @@ class _ControlError(Exception):
 
 
 def view_to_json(view: InstanceSnapshot) -> dict[str, Any]:
-    """The control API's instance view (DESIGN.md §4), PascalCase."""
+    """The control API's instance view (docs/contracts.md#instance-view), PascalCase."""
     return {
         "InstanceId": view.instance_id,
         "Status": view.status,
@@ -52,7 +53,7 @@ def view_to_json(view: InstanceSnapshot) -> dict[str, Any]:
 
 
 class ControlApp:
-    """A raw ASGI app serving DESIGN.md §4 under `CONTROL_PREFIX`.
+    """A raw ASGI app serving the test-control API under `CONTROL_PREFIX`.
 
     `token`: when set, every request must carry `Authorization: Bearer <token>` (else 401).
     """
@@ -145,9 +146,11 @@ class ControlApp:
         if segments == ["state"]:
             need("DELETE")
             self.world.reset()
-            self.gateway.reset()  # DESIGN.md §4: also forget remembered nonces
+            self.gateway.reset()  # docs/contracts.md#test-control: also forget remembered nonces
             return 204, None
-        raise _ControlError(404, "NotFound", "no such control resource (DESIGN.md §4)")
+        raise _ControlError(
+            404, "NotFound", "no such control resource (docs/contracts.md#test-control)"
+        )
 
     # -- operations --------------------------------------------------------------------------
     def _get(self, instance_id: str) -> dict[str, Any]:

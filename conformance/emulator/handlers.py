@@ -2,7 +2,7 @@
 
 Every code, HTTP status and message comes from the `Spec` (the document's error table, the
 profile's gateway errors, conditions and DryRun outcome); nothing of the document is typed here.
-Handlers never see a signature: `protocol.gateway` verified it (STYLE.md §3).
+Handlers never see a signature: `protocol.gateway` verified it (signature code exists once).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from conformance.spec.model import Spec
 
 __all__ = ["DESCRIBE_ACTION", "Operations"]
 
-# ALIBABA-RPC.md §8: the read call through which black-box targets are observed.
+# docs/protocol.md#observing-instances: the read call through which black-box targets are observed.
 DESCRIBE_ACTION = "DescribeInstances"
 _MAX_PAGE_SIZE = 100
 _DEFAULT_PAGE_SIZE = 10
@@ -32,7 +32,7 @@ Handler = Callable[[RpcRequest, str], Fields]
 class Operations:
     """The emulator's operations (RebootInstance and DescribeInstances) over one `World`.
 
-    `handle(request, request_id)` applies a queued fault first (DESIGN.md §4: after
+    `handle(request, request_id)` applies a queued fault first (docs/contracts.md#faults: after
     authentication and Action lookup, before parameter and state checks), then dispatches.
     """
 
@@ -48,7 +48,8 @@ class Operations:
         self.actions: dict[str, str] = {name: spec.version for name in self.handlers}
         self._fault_errors = self._build_fault_errors(spec)
         self._internal_code = spec.conditions["injected_fault"]
-        # refusal -> (status, code, message) as the reference answers it (DESIGN.md §4)
+        # refusal -> (status, code, message) as the reference answers it
+        # (docs/contracts.md#how-arranged-state-maps-to-documented-errors)
         self._refusals = {
             result: self._documented(spec.conditions[result.value])
             for result in RebootResult
@@ -66,8 +67,8 @@ class Operations:
     # -- faults ------------------------------------------------------------------------------
     @staticmethod
     def _build_fault_errors(spec: Spec) -> dict[str, tuple[int, str, str]]:
-        """Allowed fault codes (DESIGN.md §4): the document's 5xx codes plus the profile's
-        `injectable_faults.extra_codes`, each with its status and message."""
+        """Allowed fault codes (docs/contracts.md#faults): the document's 5xx codes plus the
+        profile's `injectable_faults.extra_codes`, each with its status and message."""
         out: dict[str, tuple[int, str, str]] = {}
         for row in spec.errors:
             if row.http_status >= 500 and row.code not in out:
@@ -106,7 +107,7 @@ class Operations:
             raise self.fault_error(code)
         return self.handlers[request.action](request, request_id)
 
-    # -- shared parameter checks (ALIBABA-RPC.md §2, §6) -------------------------------------
+    # -- shared parameter checks (docs/protocol.md: common parameters, gateway errors) -------
     def _documented(self, code: str) -> tuple[int, str, str]:
         return self.spec.error_status(code), code, self.spec.error_message(code)
 
@@ -168,7 +169,7 @@ class Operations:
         raise ApiError(status, code, message)
 
     def _dry_run_passed(self, request_id: str) -> Fields:
-        # ALIBABA-RPC.md §7: a DryRun that passes answers the DryRunOperation error.
+        # docs/protocol.md#dryrun: a DryRun that passes answers the DryRunOperation error.
         if self.behaviour.dryrun_success_http_200:
             return {"RequestId": request_id}
         dry = self.spec.dryrun
@@ -184,7 +185,8 @@ class Operations:
         return int(raw)
 
     def describe_instances(self, request: RpcRequest, request_id: str) -> Fields:
-        """DescribeInstances (ALIBABA-RPC.md §8): InstanceIds as a JSON array string, paged."""
+        """DescribeInstances (docs/protocol.md#observing-instances): InstanceIds as a JSON array
+        string, paged."""
         params = request.api_params
         ids: list[str] | None = None
         raw_ids = params.get("InstanceIds")

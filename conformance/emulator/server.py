@@ -2,8 +2,9 @@
 and `ecs-conformance run`) and `serve` (the `ecs-conformance emulator` command).
 
 Both serve real HTTP with uvicorn; httptools and uvloop are used where installed
-(PERFORMANCE-NOTES.md: httptools is worth ~2.5x). uvicorn's access log stays off: the emulator
-logs its own one line per request (`conformance.emulator`) when `log_requests` is on.
+(httptools is worth ~2.5x: benchmarks/README.md, "Reference figures"). uvicorn's access log
+stays off: the emulator logs its own one line per request (`conformance.emulator`) when
+`log_requests` is on.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The emulator's world: instances, queued faults and an injected clock. No HTTP here.
 
 Every state change happens inside one `threading.Lock`, check and act together, so concurrent
-reboots of one instance cannot both pass the `Running` precondition (DESIGN.md §4). Time comes
-from an injected clock, so `settle` and `--reboot-seconds` are tested without sleeping.
+reboots of one instance cannot both pass the `Running` precondition
+(docs/contracts.md#test-control). Time comes from an injected clock, so `settle` and
+`--reboot-seconds` are tested without sleeping.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Lifecycle:
 
     @classmethod
     def from_spec(cls, spec: Spec) -> Lifecycle:
-        """Build from `load_spec()`: statuses, settle map, lock conditions (DESIGN.md §4)."""
+        """Build from `load_spec()`: statuses, settle map, lock conditions
+        (docs/contracts.md#test-control)."""
         life = spec.protocol["lifecycle"]
         locks: dict[str, RebootResult] = {}
         conditions = spec.protocol.get("conditions") or {}
@@ -80,7 +82,8 @@ class Lifecycle:
 
 @dataclass(frozen=True, slots=True)
 class InstanceSnapshot:
-    """An immutable snapshot of one instance (the control API's view, DESIGN.md §4)."""
+    """An immutable snapshot of one instance (the control API's view,
+    docs/contracts.md#instance-view)."""
 
     instance_id: str
     status: str
@@ -256,11 +259,11 @@ class World:
         dry_run: bool,
         behaviour: Behaviour = _REFERENCE,
     ) -> RebootResult:
-        """Check the document's conditions and reboot, atomically (DESIGN.md §4).
+        """Check the document's conditions and reboot, atomically (docs/contracts.md#test-control).
 
         Refusals are checked in a fixed order (not found, status, locks, disk, KMS); the
         document gives none, and the suite accepts any applicable error. A DryRun that passes
-        changes nothing (ALIBABA-RPC.md §7) unless `behaviour.dryrun_executes`.
+        changes nothing (docs/protocol.md#dryrun) unless `behaviour.dryrun_executes`.
         """
         life = self.lifecycle
         with self._lock:
@@ -298,7 +301,8 @@ class World:
             return RebootResult.DRY_RUN_PASSED if dry_run else RebootResult.REBOOTED
 
     def _advance(self, record: _Instance, now: float) -> None:
-        # Only a reboot sets `due`; a status set by `put` never changes by itself (DESIGN.md §4).
+        # Only a reboot sets `due`; a status set by `put` never changes by itself
+        # (docs/contracts.md#details-every-implementation-must-share).
         if record.due is not None and now >= record.due:
             record.status = self.lifecycle.settle.get(record.status, record.status)
             record.due = None

@@ -1,4 +1,5 @@
-"""Mutants: deliberately faulty configurations of the reference emulator (DESIGN.md §1).
+"""Mutants: deliberately faulty configurations of the reference emulator
+(docs/architecture.md#selftest).
 
 The suite proves its power by killing every one of them (`ecs-conformance selftest`); each is a
 single `Behaviour` switch, served with `ecs-conformance emulator --mutant NAME`.

@@ -1,7 +1,7 @@
 """The mutant catalogue: named, deliberately faulty configurations of the reference emulator.
 
-Each `Mutant` flips exactly one `Behaviour` switch (STYLE.md module map: "each a single override
-of the reference's behaviour"), so a mutant the suite kills proves the suite checks that one
+Each `Mutant` flips exactly one `Behaviour` switch (a single override of the reference's
+behaviour), so a mutant the suite kills proves the suite checks that one
 thing. `breaks` names the catalogue requirements (spec/RebootInstance.requirements.yaml) the
 deviation violates; tests/mutants verifies every id exists.
 
@@ -35,9 +35,9 @@ class Mutant:
     breaks: tuple[str, ...]  # requirement ids the deviation violates
 
 
-# Module level holds constants only (STYLE.md §9): a tuple of frozen dataclasses.
+# Module level holds constants only (no hidden global state): a tuple of frozen dataclasses.
 MUTANTS: tuple[Mutant, ...] = (
-    # -- DryRun (ALIBABA-RPC.md §7) ----------------------------------------------------------
+    # -- DryRun (docs/protocol.md#dryrun) ----------------------------------------------------
     Mutant(
         "dryrun-executes",
         "DryRun=true really reboots the instance, as a gateway or proxy that drops the flag does",
@@ -135,7 +135,7 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(never_settles=True),
         ("doc.state.starting-after-call",),
     ),
-    # -- envelopes (ALIBABA-RPC.md §3) -------------------------------------------------------
+    # -- envelopes (docs/protocol.md#responses) ----------------------------------------------
     Mutant(
         "error-without-request-id",
         "error bodies carry no RequestId, as hand-written gateway error pages do",
@@ -186,7 +186,7 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(wrong_content_type="text/plain"),
         ("protocol.content-type",),
     ),
-    # -- parameters (ALIBABA-RPC.md §2, §6) --------------------------------------------------
+    # -- parameters (docs/protocol.md: common parameters, gateway errors) --------------------
     Mutant(
         "case-sensitive-booleans",
         "only lower-case true/false parse, so the Python SDKs' True/False get a 400",
@@ -205,7 +205,7 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(missing_parameter_500=True),
         ("protocol.param.missing", "doc.param.InstanceId.required"),
     ),
-    # -- gateway (ALIBABA-RPC.md §1, §4-§6) --------------------------------------------------
+    # -- gateway (docs/protocol.md: transport, signatures, gateway errors) -------------------
     Mutant(
         "signature-not-checked",
         "signatures are not verified (any Signature passes), as most local emulators do",

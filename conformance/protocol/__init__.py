@@ -1,6 +1,7 @@
 """The Alibaba Cloud RPC protocol, once: wire encoding, signatures, envelopes, gateway checks.
 
-See ALIBABA-RPC.md; STYLE.md §3 (protocol code exists once).
+The protocol facts are in docs/protocol.md. Emulator, suites, clients and mutants import this
+package: no signing, encoding or envelope code exists anywhere else.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The envelope facts (content types, error fields, XML roots, HostId, Recommend template, request
 id header) are read from the protocol profile (`spec/profile.yaml`, or the OpenAPI `x-protocol`
-extension that carries the same sections); none is typed here (ALIBABA-RPC.md §3).
+extension that carries the same sections); none is typed here (docs/protocol.md#responses).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
 class ResponseFormat(StrEnum):
-    """The two response formats of the `Format` parameter (ALIBABA-RPC.md §2)."""
+    """The two response formats of the `Format` parameter (docs/protocol.md#common-parameters)."""
 
     JSON = "JSON"
     XML = "XML"

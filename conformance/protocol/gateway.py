@@ -1,10 +1,12 @@
-"""The checks made before an operation runs (ALIBABA-RPC.md §6): raw request -> `RpcRequest`.
+"""The checks made before an operation runs: raw request -> `RpcRequest`.
+
+The checks and their errors are docs/protocol.md#gateway-errors.
 
 `Gateway.authenticate` reads the query and form body, detects the signature version, checks
 common parameters, timestamp, AccessKeyId, signature, nonce, Action and Format, in that order,
 and raises `ApiError` built from the profile's gateway error variants (the first variant of each
 situation is the one answered). Emulator handlers receive the verified `RpcRequest` and never
-parse a signature (STYLE.md §3).
+parse a signature: signature code exists once, here and in `signing.py`.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from conformance.spec.model import ErrorVariant
 __all__ = ["Gateway", "NonceStore", "RpcRequest"]
 
 _FORM = "application/x-www-form-urlencoded"
-# ALIBABA-RPC.md §2: the V2 parameters a request cannot do without, in the order they are checked.
+# docs/protocol.md#common-parameters: the V2 parameters a request cannot do without, in the order
+# they are checked.
 _V2_REQUIRED = ("Action", "Version", "AccessKeyId", "Signature", "SignatureNonce", "Timestamp")
-# ALIBABA-RPC.md §5: V3 carries them in headers; a missing one is reported under its V2 name.
+# docs/protocol.md#signature-v3: V3 carries them in headers; a missing one is reported under its V2
+# name.
 _V3_REQUIRED = (
     ("x-acs-action", "Action"),
     ("x-acs-version", "Version"),
@@ -78,8 +82,8 @@ class NonceStore:
     """Remembered `(AccessKeyId, nonce)` pairs, each until its timestamp leaves the skew window.
 
     Bounded memory: an entry expires at `timestamp + window`, after which a replay is refused as
-    expired anyway (ALIBABA-RPC.md §6). Under sustained load (a benchmark at thousands of
-    requests per second) the window alone would keep millions of entries, so at most
+    expired anyway (docs/protocol.md#gateway-errors). Under sustained load (a benchmark at thousands
+    of requests per second) the window alone would keep millions of entries, so at most
     `max_entries` are kept, the soonest-expiring dropped first: a replay older than that many
     requests is then accepted, which no conformance check depends on. Thread-safe.
     """
@@ -197,7 +201,7 @@ class Gateway:
 
         authorization = headers.get("authorization", "")
         v3 = authorization.startswith(V3_ALGORITHM)
-        # Errors honour the requested Format as soon as it is readable (ALIBABA-RPC.md §3).
+        # Errors honour the requested Format as soon as it is readable (docs/protocol.md#responses).
         fmt_value = params.get("Format")
         fmt = ResponseFormat.parse(fmt_value) if fmt_value is not None else None
         if fmt is None:
@@ -323,7 +327,7 @@ class Gateway:
         secret = self._secret(auth.access_key_id, fmt)
         if self._verify:
             # The canonical query covers the query string only; a form body is covered by its
-            # SHA-256 (ALIBABA-RPC.md §5).
+            # SHA-256 (docs/protocol.md#signature-v3).
             ok, string_to_sign = verify_v3(auth, method, "/", query_pairs, headers, body, secret)
             claimed = headers.get("x-acs-content-sha256")
             if claimed is not None and not hmac.compare_digest(

@@ -1,7 +1,7 @@
 """Signature V2 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256): sign and verify, pure functions.
 
-STYLE.md §3: this is the only module of the project that computes an HMAC. Gateway, reference
-client, mutants, auth hooks and tests import it.
+This is the only module of the project that computes an HMAC (protocol code exists once). Gateway,
+reference client, mutants, auth hooks and tests import it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ __all__ = [
     "verify_v3",
 ]
 
-# ALIBABA-RPC.md §2 / §5: the algorithm identifiers as they appear on the wire.
+# The algorithm identifiers as they appear on the wire (docs/protocol.md#common-parameters,
+# docs/protocol.md#signature-v3).
 V2_SIGNATURE_METHOD = "HMAC-SHA1"
 V2_SIGNATURE_VERSION = "1.0"
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
@@ -76,12 +77,14 @@ class V3Authorization(NamedTuple):
 
 def _encode_canonical(cq: str) -> str:
     # A canonical query holds only unreserved characters, `%XY`, `=` and `&`, so encoding it a
-    # second time (§4 step 4) is three replacements, not a byte-table pass.
+    # second time (docs/protocol.md#signature-v2, step 4) is three replacements, not a byte-table
+    # pass.
     return cq.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
 
 
 def string_to_sign_v2(method: str, params: Mapping[str, str]) -> str:
-    """ALIBABA-RPC.md §4: `METHOD&%2F&enc(canonical query of every parameter but Signature)`.
+    """docs/protocol.md#signature-v2: `METHOD&%2F&enc(canonical query of every parameter but
+    Signature)`.
 
     >>> string_to_sign_v2("GET", {"B": "2", "A": "x y", "Signature": "ignored"})
     'GET&%2F&A%3Dx%2520y%26B%3D2'
@@ -97,7 +100,7 @@ def _hmac_sha1_b64(access_key_secret: str, string_to_sign: str) -> str:
 
 
 def sign_v2(method: str, params: Mapping[str, str], access_key_secret: str) -> str:
-    """Base64 HMAC-SHA1 of the V2 string to sign, keyed with `secret + "&"` (§4 step 5)."""
+    """Base64 HMAC-SHA1 of the V2 string to sign, keyed with `secret + "&"` (step 5)."""
     return _hmac_sha1_b64(access_key_secret, string_to_sign_v2(method, params))
 
 
@@ -149,7 +152,8 @@ def signed_params_v2(
     timestamp: str | None = None,
     security_token: str | None = None,
 ) -> dict[str, str]:
-    """All parameters of a V2 request: `api_params`, the common ones of §2, and `Signature`.
+    """All parameters of a V2 request: `api_params`, the common ones
+    (docs/protocol.md#common-parameters), and `Signature`.
 
     Common parameters win over same-named `api_params`. `fmt=None` leaves `Format` out.
 
@@ -261,7 +265,7 @@ def canonical_request_v3(
     signed_headers: Sequence[str],
     body: bytes,
 ) -> str:
-    """ALIBABA-RPC.md §5 CanonicalRequest, over the client's own `signed_headers` list.
+    """docs/protocol.md#signature-v3 CanonicalRequest, over the client's own `signed_headers` list.
 
     Header names are matched case-insensitively; a signed header that is absent counts as empty.
     """
@@ -281,12 +285,13 @@ def canonical_request_v3(
 
 
 def string_to_sign_v3(canonical_request: str) -> str:
-    """`ACS3-HMAC-SHA256\\n` + hex SHA-256 of the canonical request (§5)."""
+    """`ACS3-HMAC-SHA256\\n` + hex SHA-256 of the canonical request
+    (docs/protocol.md#signature-v3)."""
     return _V3_PREFIX + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
 
 
 def sign_v3(string_to_sign: str, access_key_secret: str) -> str:
-    """Hex HMAC-SHA256 of the string to sign, keyed with the bare secret (no `&`, §5)."""
+    """Hex HMAC-SHA256 of the string to sign, keyed with the bare secret (no `&`, unlike V2)."""
     return hmac.digest(
         access_key_secret.encode("utf-8"), string_to_sign.encode("utf-8"), "sha256"
     ).hex()

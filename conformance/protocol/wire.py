@@ -25,10 +25,10 @@ __all__ = [
     "percent_encode",
 ]
 
-# ALIBABA-RPC.md §2: `YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds.
+# docs/protocol.md#common-parameters: `YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-# ALIBABA-RPC.md §4 step 2: unreserved characters stay, every other UTF-8 byte is `%XY`.
+# docs/protocol.md#signature-v2 step 2: unreserved characters stay, every other UTF-8 byte is `%XY`.
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
 _ENCODE_BYTE: tuple[str, ...] = tuple(
     chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256)
@@ -53,7 +53,8 @@ class WireError(Exception):
 
 
 def percent_encode(value: str) -> str:
-    """Percent-encode `value` as ALIBABA-RPC.md §4 wants (UTF-8, RFC 3986 unreserved kept).
+    """Percent-encode `value` as docs/protocol.md#signature-v2 wants (UTF-8, RFC 3986 unreserved
+    kept).
 
     >>> percent_encode("a b*~/é")
     'a%20b%2A~%2F%C3%A9'
@@ -67,7 +68,8 @@ def percent_encode(value: str) -> str:
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """`enc(name)=enc(value)` pairs sorted by encoded name (then value), joined by `&`.
 
-    Sorting the encoded strings gives byte order, since they are plain ASCII (§4 step 3).
+    Sorting the encoded strings gives byte order, since they are plain ASCII
+    (docs/protocol.md#signature-v2, step 3).
     """
     enc = percent_encode
     items = sorted([(enc(k), enc(v)) for k, v in pairs])
@@ -97,7 +99,8 @@ def parse_urlencoded(raw: bytes | str) -> list[tuple[str, str]]:
     if not raw:
         return []
     if b"+" in raw:
-        raw = raw.replace(b"+", b" ")  # form encoding: `+` is a space (ALIBABA-RPC.md §4 note)
+        # form encoding: `+` is a space (the new Python SDK sends it: docs/protocol.md#signature-v2)
+        raw = raw.replace(b"+", b" ")
     if b"%" in raw:
         bad = _BAD_ESCAPE.search(raw)
         if bad is not None:
@@ -132,7 +135,8 @@ def parse_urlencoded(raw: bytes | str) -> list[tuple[str, str]]:
 def merge_params(
     query: Iterable[tuple[str, str]], body: Iterable[tuple[str, str]] = ()
 ) -> dict[str, str]:
-    """Merge query and body pairs into one dict (ALIBABA-RPC.md §1: the server signs the union).
+    """Merge query and body pairs into one dict (docs/protocol.md#transport: the server signs the
+    union).
 
     A name given twice, in one place or across both, raises `WireError`: the signed set would be
     ambiguous.
@@ -148,7 +152,7 @@ def merge_params(
 
 
 def parse_bool(value: str) -> bool | None:
-    """`true`/`false` in any letter case (ALIBABA-RPC.md §2 Booleans); None for anything else."""
+    """`true`/`false` in any letter case (docs/protocol.md#booleans); None for anything else."""
     lowered = value.lower()
     if lowered == _TRUE:
         return True

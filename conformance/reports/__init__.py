@@ -1,9 +1,10 @@
-"""Reports of a run (DESIGN.md §8): `build_report()` makes a `RunReport`; writers render it.
+"""Reports of a run (docs/contracts.md#reports): `build_report()` makes a `RunReport`; writers
+render it.
 
 Usage, e.g. in the CLI: `report = build_report(spec, ledger, kind="server", name=url, seed=seed,
 started_at=start, duration_s=elapsed, waivers=waivers, redact=credentials.redact)`, then
 `write_reports(report, Path("reports"))` (conformance.json, junit.xml, summary.md, report.html),
-then exit with `report.exit_code` (DESIGN.md §7; only the CLI exits).
+then exit with `report.exit_code` (docs/command-line.md#exit-codes; only the CLI exits).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = [
     "write_reports",
 ]
 
-# The four files of DESIGN.md §8, in the order they are written.
+# The four files of docs/contracts.md#reports, in the order they are written.
 WRITERS = (json_report.write, junit.write, markdown.write, html.write)
 
 

@@ -1,4 +1,5 @@
-"""`report.html`: one self-contained page (DESIGN.md §8) with the traceability matrix.
+"""`report.html`: one self-contained page (docs/contracts.md#reports) with the traceability
+matrix.
 
 Document sentence, requirement id, tests and verdict per row; filters by level and verdict in
 plain inline JavaScript; each failure's evidence and reproduction command. No network fetch: the

@@ -1,7 +1,7 @@
 """The overview of a multi-target run (`ecs-conformance run`): `run.json` and `summary.md`.
 
-Each target keeps its own four reports (DESIGN.md §8) in a subdirectory; the overview links
-them and repeats their counts, so a CI job summary shows the whole run at once.
+Each target keeps its own four reports (docs/contracts.md#reports) in a subdirectory; the overview
+links them and repeats their counts, so a CI job summary shows the whole run at once.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`conformance.json`: the machine-readable report (DESIGN.md §8), described by
-`conformance.schema.json` next to this module."""
+"""`conformance.json`: the machine-readable report (docs/contracts.md#conformancejson), described
+by `conformance.schema.json` next to this module."""
 
 from __future__ import annotations
 

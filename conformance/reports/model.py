@@ -1,4 +1,5 @@
-"""`RunReport`: everything a run concluded, in the shape of DESIGN.md §8, ready for the writers.
+"""`RunReport`: everything a run concluded, in the shape of docs/contracts.md#reports, ready for
+the writers.
 
 `build_report()` turns a spec, a ledger and the waivers into a `RunReport`; the writers
 (`json_report`, `junit`, `markdown`, `html`) only render it. Every string that comes from a test
@@ -126,7 +127,8 @@ class RequirementResult:
 
 @dataclass(frozen=True)
 class RunReport:
-    """A finished run (DESIGN.md §8). `exit_code` applies DESIGN.md §7: 0 or 1."""
+    """A finished run (docs/contracts.md#reports). `exit_code` applies
+    docs/command-line.md#exit-codes: 0 or 1."""
 
     suite_version: str
     spec: SpecInfo
@@ -149,7 +151,7 @@ class RunReport:
         for w in self.expired_waivers:
             reasons.append(f"the waiver of {w.id} expired on {w.expires}")
         if self.summary.passed == 0:
-            # DESIGN.md §8: a run that verified nothing fails.
+            # docs/contracts.md#verdicts: a run that verified nothing fails.
             reasons.append("the run verified nothing: no requirement passed")
         return reasons
 
@@ -160,7 +162,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 conformant (waivers honoured), 1 non-conformant (DESIGN.md §7)."""
+        """0 conformant (waivers honoured), 1 non-conformant (docs/command-line.md#exit-codes)."""
         return 0 if self.conformant else 1
 
     @property

@@ -220,7 +220,7 @@ def _run_job(
             outcome = run_suite(run)
     except ConformanceError as exc:
         # A run that did not complete is neither clean nor a kill: the suite must give a
-        # verdict on a misbehaving target, never stop (STYLE.md §7).
+        # verdict on a misbehaving target, never stop.
         return replace(base, error=str(exc), duration_s=round(time.monotonic() - t0, 3))
     return _subject_result(base, outcome)
 

@@ -54,8 +54,9 @@ class Option:
     commands of `commands` as `--<flag without --ecs->` (or `cli`).
 
     `kind` converts the value (str, int, float, Path; bool for a flag). `environment` options
-    (credentials, the control token) reach a suite subprocess through the environment, never on
-    a command line (DESIGN.md §7: a command line shows up in `ps` and in reproductions).
+    (credentials, the control token) reach a suite subprocess through the environment, never on a
+    command line (docs/command-line.md#credentials-and-secrets: a command line shows up in `ps` and
+    in reproductions).
     """
 
     flag: str
@@ -89,7 +90,7 @@ class SuiteOptions:
     control: str | None = _option(
         None,
         "--ecs-control",
-        "test-control base URL (DESIGN.md §4) [default: URL/_conformance]",
+        "test-control base URL (docs/contracts.md#test-control) [default: URL/_conformance]",
         commands=_SERVER,
     )
     control_token: str | None = _option(
@@ -103,7 +104,7 @@ class SuiteOptions:
     fixtures: Path | None = _option(
         None,
         "--ecs-fixtures",
-        "black-box fixtures YAML (DESIGN.md §5)",
+        "black-box fixtures YAML (docs/contracts.md#black-box-fixtures)",
         kind=Path,
         commands=_SERVER,
     )

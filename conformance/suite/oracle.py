@@ -1,14 +1,15 @@
 """The lifecycle oracle: a pure model of one instance under RebootInstance, built from the Spec.
 
-`state + call -> expected answer + next state`. Shared by the metamorphic tests (DryRun,
-defaults) and the stateful machine (DESIGN.md §9). No I/O here: the tests send, the oracle
-predicts and judges.
+`state + call -> expected answer + next state`. Shared by the metamorphic tests (DryRun, defaults)
+and the stateful machine (docs/architecture.md#property-based-testing). No I/O here: the tests send,
+the oracle predicts and judges.
 
 Facts used, all read from the spec: the precondition, resulting and settled statuses and the
 transient alternatives (`x-state-precondition`, `x-resulting-state`), the settle map and the disk
 status that allows a reboot (profile `lifecycle`), the condition -> documented code map
 (`x-conditions`), the lock reason -> code map (`x-locks`) and the DryRun outcome (`x-dryrun`).
-Where several conditions hold at once the document gives no order (DESIGN.md §4): every
+Where several conditions hold at once the document gives no order
+(docs/contracts.md#how-arranged-state-maps-to-documented-errors): every
 applicable code is accepted.
 """
 

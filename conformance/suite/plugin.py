@@ -58,8 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
         options = replace(options, behaviour=_mutant_behaviour(options.mutant))
     config.stash[OPTIONS_KEY] = options
     if options.target != "embedded" and config.getoption("numprocesses", None):
-        # The test-control API's faults and `DELETE /state` are global to a target (DESIGN.md
-        # §4): workers sharing one would disturb each other's arranged states.
+        # The test-control API's faults and `DELETE /state` are global to a target
+        # (docs/contracts.md#test-control): workers sharing one would disturb each other's
+        # arranged states.
         raise pytest.UsageError(
             "parallel workers (-n) need a target each: use the embedded target, or run a URL "
             "target without -n (its control API's faults and resets are shared by all workers)"

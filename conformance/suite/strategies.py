@@ -1,5 +1,6 @@
-"""Hypothesis strategies built from the Spec (DESIGN.md §9): wire booleans, instance ids with
-every character class, arranged conditions, extra parameters, reboot calls.
+"""Hypothesis strategies built from the Spec (docs/architecture.md#property-based-testing): wire
+booleans, instance ids with every character class, arranged conditions, extra parameters, reboot
+calls.
 
 Every value that the document or the profile fixes (boolean spellings, statuses, lock reasons,
 the disk status that allows a reboot, hidden and tolerated parameter names) is read from the
@@ -32,10 +33,11 @@ __all__ = [
     "unknown_parameters",
 ]
 
-# Characters that stress encoding and signing (ALIBABA-RPC.md §4): reserved, sub-delims, `%`,
-# `+` (a space in form encoding), and multi-byte UTF-8.
+# Characters that stress encoding and signing (docs/protocol.md#signature-v2): reserved, sub-delims,
+# `%`, `+` (a space in form encoding), and multi-byte UTF-8.
 ID_SPECIAL_CHARACTERS = (" ", "*", "~", "+", "/", "%", "&", "=", "?", "#", ":", "é", "中", "😀")
-# A disk "in a state that forbids the reboot" is any value but the profile's OK one (DESIGN §4).
+# A disk "in a state that forbids the reboot" is any value but the profile's OK one
+# (docs/contracts.md#test-control).
 OTHER_DISK_STATUSES = ("Creating", "Attaching", "Detaching", "ReIniting", "Unavailable")
 
 
@@ -89,7 +91,8 @@ def id_suffixes(max_size: int = 6) -> st.SearchStrategy[str]:
 
 
 def not_found_ids() -> st.SearchStrategy[str]:
-    """Ids no instance can have (DESIGN.md §5), with special characters after the prefix."""
+    """Ids no instance can have (docs/contracts.md#black-box-fixtures), with special characters
+    after the prefix."""
     return st.tuples(st.binary(min_size=6, max_size=6), id_suffixes()).map(
         lambda t: NOT_FOUND_PREFIX + t[0].hex() + t[1]
     )
@@ -105,7 +108,8 @@ def passing_condition(spec: Spec) -> Condition:
 
 
 def conditions(spec: Spec, *, locks: bool = True) -> st.SearchStrategy[Condition]:
-    """Arranged conditions: every status x the locks that matter x disk x KMS (DESIGN.md §4)."""
+    """Arranged conditions: every status x the locks that matter x disk x KMS
+    (docs/contracts.md#test-control)."""
     life = _lifecycle(spec)
     statuses = list(life.get("statuses") or [spec.precondition_status])
     disk_ok = str(life.get("disk_ok_status", "In_use"))

@@ -1,10 +1,10 @@
 """The seam of the server suite's arrangements: `Provisioner` (arrange, observe, settle, inject
 faults, reset) and the data types it speaks in.
 
-STYLE.md §2: the server harness holds a `Provisioner`, whichever of the two implementations
-of `targets/provisioners.py` (test-control API, fixtures file) the session chose; suite tests
-never import an HTTP library. The calls themselves go through `targets/http.py`, the one way
-the suite reaches a server.
+Seams are small Protocols: the server harness holds a `Provisioner`, whichever of the two
+implementations of `targets/provisioners.py` (test-control API, fixtures file) the session chose;
+suite tests never import an HTTP library. The calls themselves go through `targets/http.py`, the one
+way the suite reaches a server.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ __all__ = [
     "Unsupported",
 ]
 
-# DESIGN.md §5: ids that provoke InvalidInstanceId.NotFound can never name a real instance, whose
-# ids are `i-` and 20 lower-case letters and digits (hyphens after `i-` never occur).
+# docs/contracts.md#black-box-fixtures: ids that provoke InvalidInstanceId.NotFound can never name a
+# real instance, whose ids are `i-` and 20 lower-case letters and digits (hyphens after `i-` never
+# occur).
 NOT_FOUND_PREFIX = "i-conformance-notfound-"
 
 
@@ -36,7 +37,8 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True)
 class Condition:
-    """An arranged instance in the vocabulary of DESIGN.md §4 (`PUT /instances/{id}` body).
+    """An arranged instance in the vocabulary of the test-control API: the body of
+    `PUT /instances/{id}` (docs/contracts.md#routes).
 
     >>> Condition("Stopped").body()["Status"]
     'Stopped'
@@ -87,8 +89,9 @@ class InstanceView:
 
 @runtime_checkable
 class Provisioner(Protocol):
-    """Arranges and observes instances on a target: the control API of DESIGN.md §4, or the
-    black-box fixtures of §5. Methods it cannot honour raise `Unsupported`."""
+    """Arranges and observes instances on a target: the control API of
+    docs/contracts.md#test-control, or the black-box fixtures file of
+    docs/contracts.md#black-box-fixtures. Methods it cannot honour raise `Unsupported`."""
 
     name: str
 
@@ -113,7 +116,7 @@ class Provisioner(Protocol):
         ...
 
     def not_found_id(self) -> str:
-        """A random id that cannot name a real instance (DESIGN.md §5)."""
+        """A random id that cannot name a real instance (docs/contracts.md#black-box-fixtures)."""
         ...
 
     def missing_reason(self, condition: Condition) -> str:

@@ -1,10 +1,10 @@
 """`HttpServerTarget`: signs RPC calls (V2 or V3, protocol/signing.py) and sends them over one
 keep-alive connection pool; whatever the server does comes back as an `Exchange`.
 
-STYLE.md §7: a misbehaving target yields a verdict, never a traceback. Timeouts, resets, closed
+A misbehaving target yields a verdict, never a traceback. Timeouts, resets, closed
 connections and unreadable answers are captured in `Exchange.error`; nothing here raises for
-what a server does. PERFORMANCE-NOTES.md: `http.client` costs about a quarter of httpx per
-request, so the pool is built on it.
+what a server does. `http.client` costs about a quarter of httpx's CPU per request
+(benchmarks/README.md, "Reference figures"), so the pool is built on it.
 """
 
 from __future__ import annotations
@@ -46,15 +46,16 @@ _FORM = "application/x-www-form-urlencoded"
 _MAX_BODY = 1 << 20
 _SHOWN_BODY = 1500
 # After this many transport failures in a row the target fails fast: a hanging or dead server
-# must give failures in bounded time, not one timeout per generated example (brief item 8).
+# must give failures in bounded time, not one timeout per generated example: a failing or
+# hanging target is a finding, never a hang of the suite.
 _BREAKER_THRESHOLD = 3
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 class DestructiveCallRefused(unittest.SkipTest):
-    """A real (non-DryRun) call the safety rules of DESIGN.md §5 forbid. A `SkipTest`, so pytest
-    (and hypothesis, which re-raises skips at once) record the test as not verified, with
-    `reason`."""
+    """A real (non-DryRun) call the safety rules (docs/contracts.md#safety-rules) forbid. A
+    `SkipTest`, so pytest (and hypothesis, which re-raises skips at once) record the test as not
+    verified, with `reason`."""
 
     def __init__(self, reason: str) -> None:
         super().__init__("not verified: " + reason)
@@ -63,8 +64,8 @@ class DestructiveCallRefused(unittest.SkipTest):
 
 @dataclass(frozen=True)
 class SafetyGuard:
-    """DESIGN.md §5, enforced in one place: against a host that is not loopback, only
-    `DryRun=true` calls of the operation unless destructive calls are allowed, and then only on
+    """docs/contracts.md#safety-rules, enforced in one place: against a host that is not loopback,
+    only `DryRun=true` calls of the operation unless destructive calls are allowed, and then only on
     the named instances (`allowed_ids`; None = any)."""
 
     operation: str
@@ -94,9 +95,9 @@ class SafetyGuard:
 class PreparedRequest:
     """A signed request before serialisation; a `Tamper` may change any field.
 
-    `query` and `form` are decoded pairs, encoded on the wire with ALIBABA-RPC.md §4's rule
-    (`plus_spaces` writes a space as `+`, as the new Python SDK does). `body`, when set, is
-    sent as is instead of `form`.
+    `query` and `form` are decoded pairs, encoded on the wire with the rule of
+    docs/protocol.md#signature-v2 (`plus_spaces` writes a space as `+`, as the new Python SDK does).
+    `body`, when set, is sent as is instead of `form`.
     """
 
     method: str
@@ -108,7 +109,8 @@ class PreparedRequest:
     plus_spaces: bool = False
 
     def encode_pairs(self, pairs: list[tuple[str, str]]) -> str:
-        """`name=value&...` with the §4 encoding (and `+` for spaces when asked)."""
+        """`name=value&...` with the encoding of docs/protocol.md#signature-v2 (and `+` for spaces
+        when asked)."""
         enc = percent_encode
         text = "&".join(f"{enc(k)}={enc(v)}" for k, v in pairs)
         return text.replace("%20", "+") if self.plus_spaces else text
@@ -322,9 +324,10 @@ class HttpServerTarget:
     ) -> PreparedRequest:
         """Build and sign a request without sending it.
 
-        placement: `query` (everything in the query string), `form` (everything in an
-        urlencoded body, POST only), `split` (API parameters in the body, the rest in the query:
-        ALIBABA-RPC.md §1, the server merges them). V3 always keeps Action/Version in headers.
+        placement: `query` (everything in the query string), `form` (everything in an urlencoded
+        body, POST only), `split` (API parameters in the body, the rest in the query:
+        docs/protocol.md#transport, the server merges them). V3 always keeps Action/Version in
+        headers.
         """
         method = method.upper()
         if placement not in ("query", "form", "split"):

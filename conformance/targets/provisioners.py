@@ -1,10 +1,10 @@
 """Provisioners: how the server suite arranges and observes instances on a target.
 
-* `ControlProvisioner`: the test-control API of DESIGN.md §4 (arrange anything, observe
-  `RebootCount`/`LastForceStop`, settle, inject faults, reset).
-* `FixturesProvisioner`: the black-box fixtures file of DESIGN.md §5 (only the conditions the
-  file names; observation through `DescribeInstances`; no faults, no reset). With no file it is
-  the control-free provisioner: nothing can be arranged.
+* `ControlProvisioner`: the test-control API of docs/contracts.md#test-control (arrange anything,
+  observe `RebootCount`/`LastForceStop`, settle, inject faults, reset).
+* `FixturesProvisioner`: the black-box fixtures file of docs/contracts.md#black-box-fixtures (only
+  the conditions the file names; observation through `DescribeInstances`; no faults, no reset). With
+  no file it is the control-free provisioner: nothing can be arranged.
 
 Both make random ids for `InvalidInstanceId.NotFound` in a pattern no real instance has (real
 ids are `i-` and 20 lower-case letters and digits).
@@ -39,7 +39,8 @@ FRESH_PREFIX = "i-conformance-"
 
 
 def not_found_instance_id() -> str:
-    """A random id that cannot collide with a real instance (DESIGN.md §5)."""
+    """A random id that cannot collide with a real instance
+    (docs/contracts.md#black-box-fixtures)."""
     return NOT_FOUND_PREFIX + secrets.token_hex(8)
 
 
@@ -49,7 +50,8 @@ def fresh_instance_id(suffix: str = "") -> str:
 
 
 class ControlError(RuntimeError):
-    """The control API answered something the contract of DESIGN.md §4 does not allow."""
+    """The control API answered something the contract of docs/contracts.md#test-control does not
+    allow."""
 
 
 def _bool(value: object) -> bool | None:
@@ -75,7 +77,7 @@ def _view_from_control(data: Mapping[str, Any]) -> InstanceView:
 
 
 class ControlProvisioner:
-    """Drives the test-control API of DESIGN.md §4 at `control_url`.
+    """Drives the test-control API of docs/contracts.md#test-control at `control_url`.
 
     >>> p = ControlProvisioner("http://127.0.0.1:1/_conformance", timeout_s=0.2)
     >>> p.name
@@ -136,8 +138,8 @@ class ControlProvisioner:
     def _expect(self, status: int, data: Any, ok: Sequence[int], what: str) -> Any:
         if status not in ok:
             raise ControlError(
-                f"control API: {what} answered HTTP {status} {data!r} (DESIGN.md §4 expects "
-                f"{'/'.join(map(str, ok))})"
+                f"control API: {what} answered HTTP {status} {data!r}, where the test-control "
+                f"contract (docs/contracts.md#test-control) expects {'/'.join(map(str, ok))}"
             )
         return data
 
@@ -215,7 +217,8 @@ _FIXTURE_FIELDS = {
 
 
 class FixturesProvisioner:
-    """Instances that already exist on the target, named by a YAML file (DESIGN.md §5).
+    """Instances that already exist on the target, named by a YAML file
+    (docs/contracts.md#black-box-fixtures).
 
     `arrange` only finds: it returns the id of a listed instance in the asked condition, or
     None (then `missing_reason` says which condition no fixture provides).
@@ -257,7 +260,8 @@ class FixturesProvisioner:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("instances"), list):
             raise ConfigError(
-                f"{path}:1: a fixtures file is a mapping with an `instances` list (DESIGN.md §5)",
+                f"{path}:1: a fixtures file is a mapping with an `instances` list "
+                "(docs/contracts.md#black-box-fixtures)",
                 hint="instances:\n  - InstanceId: i-...\n    Status: Running",
             )
         region = data.get("RegionId")
@@ -364,7 +368,8 @@ class FixturesProvisioner:
         return f"no fixture instance is {condition.describe()} (in {self.path})"
 
     def observe(self, instance_id: str) -> InstanceView | None:
-        """Through `DescribeInstances` (InstanceIds as a JSON array string, ALIBABA-RPC.md §8)."""
+        """Through `DescribeInstances` (InstanceIds as a JSON array string,
+        docs/protocol.md#observing-instances)."""
         params = {"InstanceIds": json.dumps([instance_id])}
         region = next((r for _, iid, r in self.instances if iid == instance_id), self.region_id)
         if region:
@@ -391,17 +396,22 @@ class FixturesProvisioner:
 
     def settle(self, instance_id: str) -> InstanceView | None:
         """Not possible without the control API."""
-        raise Unsupported("settling a transition needs the test-control API (DESIGN.md §4)")
+        raise Unsupported(
+            "settling a transition needs the test-control API (docs/contracts.md#test-control)"
+        )
 
     def inject_fault(self, action: str, code: str, count: int = 1) -> None:
         """Not possible without the control API."""
         raise Unsupported(
-            f"provoking {code} needs fault injection through the test-control API (DESIGN.md §4)"
+            f"provoking {code} needs fault injection through the test-control API "
+            "(docs/contracts.md#test-control)"
         )
 
     def reset(self) -> None:
         """Not possible without the control API."""
-        raise Unsupported("resetting the target needs the test-control API (DESIGN.md §4)")
+        raise Unsupported(
+            "resetting the target needs the test-control API (docs/contracts.md#test-control)"
+        )
 
     def not_found_id(self) -> str:
         """A random id no instance has."""

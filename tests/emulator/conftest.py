@@ -112,7 +112,7 @@ class Caller:
 
 
 class Control:
-    """The control API over HTTP (DESIGN.md §4)."""
+    """The control API over HTTP (docs/contracts.md#test-control)."""
 
     def __init__(self, base: str, client: httpx.Client, token: str | None = None) -> None:
         self.base = base
@@ -192,7 +192,7 @@ def rpc(emulator: EmbeddedEmulator, spec: Spec, client: httpx.Client, control: C
 
 
 def _lock_reason(spec: Spec, condition: str) -> str:
-    """The lock reason whose documented code is the condition's (DESIGN.md §4)."""
+    """The lock reason whose documented code is the condition's (docs/contracts.md#test-control)."""
     code = spec.conditions[condition]
     return next(reason for reason, c in spec.lock_errors.items() if c == code)
 

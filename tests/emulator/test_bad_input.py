@@ -1,12 +1,12 @@
 """Robustness of the reference emulator against bad input, over real loopback sockets.
 
-Malformed query strings, invalid UTF-8, duplicated parameters, 1 MB values, unknown methods,
-garbage bodies, wrong content types, huge headers, arbitrary parameters and arbitrary bytes:
-the answer is always a well-formed 4xx error envelope (RequestId, Code, Message; parseable JSON
-or XML; ALIBABA-RPC.md §3) whose code, status and message are ones the spec knows, or, for bytes
-that are not an HTTP message at all, a bare 4xx from the HTTP layer or a closed connection. Never
-a 5xx (unless a fault was injected), never a hang, and after every bad request a good signed
-request still succeeds.
+Malformed query strings, invalid UTF-8, duplicated parameters, 1 MB values, unknown methods, garbage
+bodies, wrong content types, huge headers, arbitrary parameters and arbitrary bytes: the answer is
+always a well-formed 4xx error envelope (RequestId, Code, Message; parseable JSON or XML;
+docs/protocol.md#responses) whose code, status and message are ones the spec knows, or, for bytes
+that are not an HTTP message at all, a bare 4xx from the HTTP layer or a closed connection. Never a
+5xx (unless a fault was injected), never a hang, and after every bad request a good signed request
+still succeeds.
 """
 
 from __future__ import annotations
@@ -154,7 +154,8 @@ def known_error(spec: Spec, code: str, status: int, message: str) -> bool:
 
 
 def envelope_fields(response: RawResponse) -> dict[str, Any]:
-    """The error envelope's fields, parsed as JSON or XML by its Content-Type (§3)."""
+    """The error envelope's fields, parsed as JSON or XML by its Content-Type
+    (docs/protocol.md#responses)."""
     ctype = response.headers.get("content-type", "").lower()
     if "json" in ctype:
         data = json.loads(response.body)
@@ -489,8 +490,9 @@ def test_keep_alive_connection_survives_bad_requests(
 def test_only_an_injected_fault_gives_a_5xx(
     bad_emulator: EmbeddedEmulator, signer: Signer, spec: Spec
 ) -> None:
-    """A queued fault is consumed after authentication (DESIGN.md §4): bad requests still get
-    their 4xx, the next good call gets the injected 5xx, and then all is well again."""
+    """A queued fault is consumed after authentication (docs/contracts.md#test-control): bad
+    requests still get their 4xx, the next good call gets the injected 5xx, and then all is well
+    again."""
     code = spec.conditions["injected_fault"]
     conn = http.client.HTTPConnection("127.0.0.1", bad_emulator.port, timeout=IO_TIMEOUT_S)
     try:
@@ -589,7 +591,7 @@ def test_arbitrary_extra_parameters_on_a_signed_dry_run(
         raw = request_bytes(method, b"/", body=query, content_type=FORM)
     data = assert_envelope(spec, raw_exchange(bad_emulator.port, raw))
     if all(n.isascii() and n.isalnum() for n in extra):
-        # plain unknown names are ignored: the DryRun passes (ALIBABA-RPC.md §7)
+        # plain unknown names are ignored: the DryRun passes (docs/protocol.md#dryrun)
         assert data["Code"] == spec.dryrun.code, data
     assert_alive(bad_emulator, signer)
 

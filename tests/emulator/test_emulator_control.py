@@ -1,4 +1,4 @@
-"""The test-control API contract (DESIGN.md §4), row by row, over real HTTP."""
+"""The test-control API contract (docs/contracts.md#test-control), row by row, over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`World` unit tests: no HTTP, an injected clock, no sleeping (STYLE.md §4)."""
+"""`World` unit tests: no HTTP, and no sleeping: time comes from an injected clock."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The SDK is installed once with npm, by the Node client adapter's installer
 (`conformance.client.node.ensure_installed`, the same cache folder), and reused across runs;
 `tests/emulator/node/sdk_calls.js` makes the calls and prints JSON. Skipped, with the reason,
-when node or npm is missing or the install fails (no network). ALIBABA-RPC.md §9: Node
+when node or npm is missing or the install fails (no network). docs/protocol.md#official-sdks: Node
 errors carry `.code`, `.data.Message`, `.requestId`, `.statusCode`. Every expected value comes
 from `load_spec()`.
 """

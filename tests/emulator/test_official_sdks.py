@@ -1,10 +1,11 @@
 """The reference emulator driven by the REAL official Python SDKs over loopback.
 
-Clients (ALIBABA-RPC.md §1, §9): the old SDK (aliyun-python-sdk-core + aliyun-python-sdk-ecs,
-signature V2, POST by default and GET on request) and the new SDK (alibabacloud-ecs20140526,
-signature V3 by default and V2 with `signature_algorithm="v2"`). For every mode: a reboot, a
-passing DryRun, every documented error code with its arranged condition (DESIGN.md §4), and
-DescribeInstances. Every expected code, status and message comes from `load_spec()`.
+Clients (docs/protocol.md#official-sdks): the old SDK (aliyun-python-sdk-core +
+aliyun-python-sdk-ecs, signature V2, POST by default and GET on request) and the new SDK
+(alibabacloud-ecs20140526, signature V3 by default and V2 with `signature_algorithm="v2"`). For
+every mode: a reboot, a passing DryRun, every documented error code with its arranged condition
+(docs/contracts.md#test-control), and DescribeInstances. Every expected code, status and message
+comes from `load_spec()`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ EMULATOR_LOGGER = "conformance.emulator"
 
 # The SDK modes under test. `old-*`: aliyun-python-sdk-core; `new-*`: alibabacloud-ecs20140526.
 MODES = ("old-post", "old-get", "new-v3", "new-v2")
-# The HTTP method each mode is known to use (ALIBABA-RPC.md §1), checked from the emulator log.
+# The HTTP method each mode is known to use (docs/protocol.md#transport), checked from the emulator
+# log.
 MODE_METHOD = {"old-post": "POST", "old-get": "GET", "new-v3": "POST", "new-v2": "POST"}
 
 
@@ -64,13 +66,13 @@ class Outcome:
 
 
 class SdkDriver:
-    """One official SDK in one mode, pointed at the emulator (ALIBABA-RPC.md §9)."""
+    """One official SDK in one mode, pointed at the emulator (docs/protocol.md#official-sdks)."""
 
     def __init__(self, mode: str, endpoint: str, access_key_id: str, secret: str) -> None:
         self.mode = mode
         self.endpoint = endpoint
         if mode.startswith("old-"):
-            # retries off and short timeouts: one request per call (ALIBABA-RPC.md §9)
+            # retries off and short timeouts: one request per call (docs/protocol.md#official-sdks)
             self.old = AcsClient(
                 access_key_id,
                 secret,
@@ -123,7 +125,8 @@ class SdkDriver:
         return Outcome(
             ok=False,
             code=exc.code,
-            message=data.get("Message"),  # `.message` is a composite string (§9)
+            # `.message` is a composite string (docs/protocol.md#official-sdks)
+            message=data.get("Message"),
             request_id=exc.request_id or data.get("RequestId"),
             http_status=status,
         )
@@ -152,7 +155,8 @@ class SdkDriver:
         return self._new_call(lambda: self.new.reboot_instance(new_request))
 
     def describe(self, instance_ids: list[str]) -> Outcome:
-        """DescribeInstances with `InstanceIds` as a JSON array in one string (§8)."""
+        """DescribeInstances with `InstanceIds` as a JSON array in one string
+        (docs/protocol.md#observing-instances)."""
         ids = json.dumps(instance_ids)
         if self.mode.startswith("old-"):
             request = OldDescribeInstancesRequest()
@@ -163,7 +167,7 @@ class SdkDriver:
 
 
 class Control:
-    """The test-control API (DESIGN.md §4) over HTTP."""
+    """The test-control API (docs/contracts.md#test-control) over HTTP."""
 
     def __init__(self, base: str, client: httpx.Client) -> None:
         self.base = base
@@ -238,7 +242,7 @@ def sdk(request: pytest.FixtureRequest, sdk_emulator: EmbeddedEmulator) -> SdkDr
     )
 
 
-# -- arranging the document's conditions (DESIGN.md §4) -------------------------------------
+# -- arranging the document's conditions (docs/contracts.md#test-control) --------------------------
 
 
 def _lock_reason(spec: Spec, code: str) -> str:
@@ -350,7 +354,7 @@ def test_reboot_without_force_stop_uses_the_default(
 def test_dry_run(sdk: SdkDriver, ctl: Control, spec: Spec) -> None:
     before = ctl.put("i-sdk-dry", Status=spec.precondition_status)
     outcome = sdk.reboot("i-sdk-dry", force_stop=True, dry_run=True)
-    assert not outcome.ok, "every official client raises DryRunOperation (ALIBABA-RPC.md §7)"
+    assert not outcome.ok, "every official client raises DryRunOperation (docs/protocol.md#dryrun)"
     assert outcome.code == spec.dryrun.code
     assert outcome.http_status == spec.dryrun.http_status
     assert outcome.message == spec.dryrun.message
@@ -372,7 +376,7 @@ def test_documented_error(
     sdk: SdkDriver, ctl: Control, spec: Spec, condition: str, dry_run: bool
 ) -> None:
     """Each documented code surfaces through the SDK with its status, message and request id;
-    a DryRun answers the failing check's own error (ALIBABA-RPC.md §7)."""
+    a DryRun answers the failing check's own error (docs/protocol.md#dryrun)."""
     instance = f"i-sdk-{condition.replace('_', '-')}"
     _arrange(spec, ctl, instance, condition)
     before = ctl.view(instance) if ctl.exists(instance) else None
@@ -385,7 +389,8 @@ def test_documented_error(
 
 
 def test_injected_fault_is_consumed_once(sdk: SdkDriver, ctl: Control, spec: Spec) -> None:
-    """No official client retries by default (§9): one fault, one failed call, then success."""
+    """No official client retries by default (docs/protocol.md#official-sdks): one fault, one failed
+    call, then success."""
     code = spec.conditions["injected_fault"]
     ctl.put("i-sdk-fault", Status=spec.precondition_status)
     ctl.fault(spec.action, code, count=1)

@@ -36,7 +36,8 @@ REQUEST_TIMEOUT_S = 5
 SPEC = load_spec()
 # The emulator's default credentials (EmulatorSettings), used by the signing hook.
 CREDENTIALS = EmulatorSettings().credentials[0]
-# Parameters the hook owns (ALIBABA-RPC.md §2): generated values for them are replaced.
+# Parameters the hook owns (docs/protocol.md#common-parameters): generated values for them are
+# replaced.
 _SIGNING = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce",
             "Timestamp")  # fmt: skip
 
@@ -76,7 +77,8 @@ def _plain(params: Mapping[str, Any] | None) -> dict[str, str] | None:
 
 @schema.auth(refresh_interval=None)
 class V2SigningAuth:
-    """Signs a generated case with signature V2 over its query and form body (§4)."""
+    """Signs a generated case with signature V2 over its query and form body
+    (docs/protocol.md#signature-v2)."""
 
     def get(self, case: Any, ctx: Any) -> bool:
         return True
@@ -99,7 +101,8 @@ class V2SigningAuth:
             access_key_secret=CREDENTIALS.access_key_secret,
             fmt=fmt,
         )
-        # keep body parameters in the body: the server signs the union of both (§1)
+        # keep body parameters in the body: the server signs the union of both
+        # (docs/protocol.md#transport)
         case.query = {k: v for k, v in signed.items() if k not in body}
         if body:
             case.body = {k: v for k, v in signed.items() if k in body}

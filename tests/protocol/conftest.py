@@ -1,8 +1,8 @@
 """Shared data for the protocol tests: signature vectors and the protocol profile.
 
-Vectors come from `$ECS_SHARED_DIR/protocol/signature-vectors.json`, else from the sibling
-`../shared` checkout, else from the copy shipped beside this file (keeps the tests
-self-contained).
+Vectors come from `$ECS_SHARED_DIR/protocol/signature-vectors.json` when that variable names an
+upstream copy (the shipped one must then equal it), else from the copy shipped beside this file:
+the tests are self-contained.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ SHIPPED_VECTORS = HERE / VECTORS_NAME
 
 
 def shared_vectors_path() -> Path | None:
-    """The shared vectors file, when a shared checkout is reachable."""
+    """The upstream vectors file `$ECS_SHARED_DIR` names, when it exists."""
     env = os.environ.get("ECS_SHARED_DIR")
-    candidates = [Path(env) / "protocol" / VECTORS_NAME] if env else []
-    candidates.append(REPO.parent / "shared" / "protocol" / VECTORS_NAME)
-    return next((p for p in candidates if p.is_file()), None)
+    path = Path(env) / "protocol" / VECTORS_NAME if env else None
+    return path if path is not None and path.is_file() else None
 
 
 def vectors_path() -> Path:

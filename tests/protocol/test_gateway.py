@@ -1,4 +1,5 @@
-"""gateway.py: the checks of ALIBABA-RPC.md §6, in order, answered from the profile's variants."""
+"""gateway.py: the checks of docs/protocol.md#gateway-errors, in order, answered from the profile's
+variants."""
 
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ def test_refuses_tampered_recorded_requests(
         "signature_mismatch",
         string_to_sign=recorded_vector["string_to_sign"],
     )
-    # ALIBABA-RPC.md §3: the old Python SDK needs the `:` of this suffix.
+    # docs/protocol.md#responses: the old Python SDK needs the `:` of this suffix.
     assert " server string to sign is:" in error.message
     assert error.fmt is ResponseFormat.JSON
     # A refused request does not burn its nonce: the genuine one still passes.
@@ -222,7 +223,7 @@ def test_recorded_request_with_another_method_is_refused(
     )
 
 
-# -- built requests: every situation of §6 ------------------------------------------------
+# -- built requests: every situation of docs/protocol.md#gateway-errors ----------------------------
 
 Errors = dict[str, tuple[ErrorVariant, ...]]
 

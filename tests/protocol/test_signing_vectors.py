@@ -23,7 +23,7 @@ from conformance.protocol.signing import (
 )
 from conformance.protocol.wire import merge_params, parse_urlencoded
 
-# Common parameters that signed_params_v2 adds itself (ALIBABA-RPC.md §2).
+# Common parameters that signed_params_v2 adds itself (docs/protocol.md#common-parameters).
 _ADDED_BY_SIGNER = {
     "AccessKeyId",
     "Action",
@@ -51,7 +51,7 @@ def _recorded_params(vector: dict[str, Any]) -> dict[str, str]:
 def test_shipped_copy_matches_shared_vectors(vector_files: tuple[Path, Path | None]) -> None:
     shipped, shared = vector_files
     if shared is None:
-        pytest.skip("no shared checkout: the shipped copy is the only source")
+        pytest.skip("no upstream copy ($ECS_SHARED_DIR): the shipped copy is the only source")
     assert json.loads(shipped.read_text()) == json.loads(shared.read_text())
 
 
@@ -139,7 +139,7 @@ def test_recorded_v3_vector(recorded_v3_vector: dict[str, Any], vectors: dict[st
 def test_recorded_v2_vector_fails_with_another_method(
     recorded_v2_vector: dict[str, Any], vectors: dict[str, Any]
 ) -> None:
-    # ALIBABA-RPC.md §4 step 4: the method is part of the string to sign.
+    # docs/protocol.md#signature-v2 step 4: the method is part of the string to sign.
     secret = vectors["recorded_credentials"]["access_key_secret"]
     other = "GET" if recorded_v2_vector["request"]["method"] == "POST" else "POST"
     assert not verify_v2(other, _recorded_params(recorded_v2_vector), secret).ok

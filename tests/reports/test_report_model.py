@@ -1,4 +1,4 @@
-"""RunReport: the gate (exit codes of DESIGN.md §7), counts, reproductions, redaction."""
+"""RunReport: the gate (docs/command-line.md#exit-codes), counts, reproductions, redaction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A synthesized reproduction command really replays the failed test, and only it (STYLE.md §11)."""
+"""A synthesized reproduction command really replays the failed test, and only it."""
 
 from __future__ import annotations
 

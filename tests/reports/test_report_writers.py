@@ -1,4 +1,5 @@
-"""The four files of DESIGN.md §8: conformance.json (schema), junit.xml, summary.md, report.html."""
+"""The four files of docs/contracts.md#reports: conformance.json (schema), junit.xml, summary.md,
+report.html."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The command adapter for the official Node.js SDK `@alicloud/ecs20140526` (DESIGN.md §6).
+"""The command adapter for the official Node.js SDK `@alicloud/ecs20140526`
+(docs/contracts.md#client-adapters).
 
 `adapter.js` and `package.json` beside this file are copied into a cache folder
 (`~/.cache/ecs-conformance/node-<hash>`), where npm installs the SDK once; every call then runs

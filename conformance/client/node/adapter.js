@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Client adapter for @alicloud/ecs20140526 (DESIGN.md section 6): reads one RebootCall as JSON
-// on stdin, makes the call with the official Node SDK, prints one Outcome as JSON on stdout.
-// Errors surface as ClientError / ServerError / ThrottlingError (ALIBABA-RPC.md section 9):
+// Client adapter for @alicloud/ecs20140526 (docs/contracts.md#client-adapters): reads one
+// RebootCall as JSON on stdin, makes the call with the official Node SDK, prints one Outcome as
+// JSON on stdout.
+// Errors surface as ClientError / ServerError / ThrottlingError (docs/protocol.md#official-sdks):
 // .code, .data.Message, .requestId (or data.RequestId), .statusCode. Retries are off and the
 // read/connect timeouts short (the suite's "response never comes" scenario waits for them).
 'use strict';

@@ -15,7 +15,7 @@ the requirement is about) it raises `NotJudged(reason)`, which the test reports 
     def method_is_allowed(ctx: CheckContext, method: str) -> list[Problem]: ...
 
 Parsing and signature verification reuse the shared protocol code (`conformance.protocol.wire`,
-`.gateway`): no canonicalisation or HMAC is written here (STYLE.md §3).
+`.gateway`): no canonicalisation or HMAC is written here (protocol code exists once).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class NotJudged(Exception):
 
 @dataclass(frozen=True)
 class RequestView:
-    """A recorded request read the way a server reads it (ALIBABA-RPC.md §1, §2, §5)."""
+    """A recorded request read the way a server reads it (docs/protocol.md: transport, common
+    parameters, signature V3)."""
 
     request: RecordedRequest
     query: tuple[tuple[str, str], ...]

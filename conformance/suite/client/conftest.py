@@ -32,8 +32,8 @@ def _adapter(config: pytest.Config) -> ClientAdapter | AdapterUnavailable:
     """Load the session's adapter once (at collection: its kind decides the server modes)."""
     if _ADAPTER_KEY not in config.stash:
         options: SuiteOptions = config.stash[OPTIONS_KEY]
-        # DESIGN.md §6: a hang is a client failure; twice the per-request timeout (10 s by
-        # default) leaves the SDKs' own 3 s read timeout room to answer first.
+        # docs/contracts.md#client-failures: a hang is a client failure; twice the per-request
+        # timeout (10 s by default) leaves the SDKs' own 3 s read timeout room to answer first.
         timeout = 2 * options.timeout_s
         try:
             loaded: ClientAdapter | AdapterUnavailable = load_adapter(

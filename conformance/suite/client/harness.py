@@ -1,8 +1,8 @@
 """Runs one scenario against the adapter on one scripted server and keeps the evidence.
 
-`Harness.run(scenario)` installs the scenario's responder, hands the adapter its `RebootCall`,
-and returns a `ClientExchange`: the requests the client sent, and its `Outcome` or the
-`ClientFailure` the adapter caused. It never raises for a misbehaving client (DESIGN.md §6).
+`Harness.run(scenario)` installs the scenario's responder, hands the adapter its `RebootCall`, and
+returns a `ClientExchange`: the requests the client sent, and its `Outcome` or the `ClientFailure`
+the adapter caused. It never raises for a misbehaving client (docs/contracts.md#client-failures).
 """
 
 from __future__ import annotations

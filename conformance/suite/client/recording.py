@@ -2,7 +2,7 @@
 
 Both ways of playing the server (respx in-process, the loopback HTTP server) turn what they
 receive into a `RecordedRequest` and answer through the same `Responder`, so a scenario is
-written once and runs on both (issue text, point 1).
+written once and runs on both.
 """
 
 from __future__ import annotations

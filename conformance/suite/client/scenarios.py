@@ -1,10 +1,10 @@
 """Client-suite scenarios: one definition each, the scripted answer plus what the client must do.
 
-A `Scenario` says which call to make, what the server answers (an `Answer`, rendered per request
-in the format the request asked for) and what `Outcome` is expected. Every code, status and
-message comes from the spec (DESIGN.md §2 principles); the builders below derive scenarios from
-it, so a new document needs no edit here. Both scripted servers play the same `Scenario`
-through `responder()`.
+A `Scenario` says which call to make, what the server answers (an `Answer`, rendered per request in
+the format the request asked for) and what `Outcome` is expected. Every code, status and message
+comes from the spec (docs/architecture.md#principles); the builders below derive
+scenarios from it, so a new document needs no edit here. Both scripted servers play the same
+`Scenario` through `responder()`.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ __all__ = [
 ]
 
 SUCCESS, ERROR, RAW, HANG_KIND = "success", "error", "raw", "hang"
-# What a malformed-response scenario sends (issue text, point 3), and the requirement it tests:
-# a client must not take any of them for a success, nor crash on them.
+# What a malformed-response scenario sends, and the requirement it tests: the responses a real
+# network or a broken gateway can give (an HTML 502, an empty or truncated body, no answer at
+# all); a client must not take any of them for a success, nor crash on them.
 _UNUSABLE = "interop.client.unusable-response"
 MALFORMED_KINDS: Mapping[str, str] = {
     "html-502": _UNUSABLE,
@@ -115,7 +116,7 @@ class Scenario:
     force_stop: bool | None = None
     dry_run: bool | None = None
     request_id: str = field(default_factory=new_request_id)
-    # ALIBABA-RPC.md §9 / interop.retries.none: a reboot is not resent after a 4xx.
+    # interop.retries.none (docs/protocol.md#official-sdks): a reboot is not resent after a 4xx.
     max_requests: int | None = None
 
     def call(self, endpoint: str, credentials: Credentials, protocol: str = "http") -> RebootCall:
@@ -174,8 +175,8 @@ class Scenario:
 
 
 def requested_format(request: RecordedRequest, protocol: Mapping[str, Any]) -> ResponseFormat:
-    """The format the request asked for: its `Format`, else JSON for V3 (which sends
-    `Accept: application/json`) and the profile's V2 default otherwise (ALIBABA-RPC.md §3)."""
+    """The format the request asked for: its `Format`, else JSON for V3 (which sends `Accept:
+    application/json`) and the profile's V2 default otherwise (docs/protocol.md#responses)."""
     pairs: list[tuple[str, str]] = []
     try:
         pairs = parse_urlencoded(request.raw_query)
@@ -275,14 +276,14 @@ def dryrun_scenario(spec: Spec) -> Scenario:
 
 
 def gateway_scenario(spec: Spec, situation: str, **fields: str) -> Scenario:
-    """The reference variant of a gateway-level error (ALIBABA-RPC.md §6), its `{Field}`
-    placeholders filled from `fields`."""
+    """The reference variant of a gateway-level error (docs/protocol.md#gateway-errors), its
+    `{Field}` placeholders filled from `fields`."""
     v = spec.gateway_error(situation, **fields)
     return error_scenario(v.code, v.message, v.http_status, f"gateway-{situation}")
 
 
 def malformed_scenario(spec: Spec, kind: str) -> Scenario:
-    """A response no client can use (issue text, point 3); the kinds are `MALFORMED_KINDS`."""
+    """A response no client can use; the kinds are `MALFORMED_KINDS`."""
     envelopes = Envelopes.from_protocol(spec.protocol)
     json_type = envelopes.content_type(ResponseFormat.JSON)
     xml_type = envelopes.content_type(ResponseFormat.XML)
@@ -319,9 +320,9 @@ def malformed_scenario(spec: Spec, kind: str) -> Scenario:
 
 # -- instance ids ------------------------------------------------------------------------------
 
-# Every character class an id may carry on the wire (issue text, point 2): unreserved, the
-# characters that percent-encoding rules disagree on (space, `*`, `~`, `+`), the separators of
-# the query itself (`&`, `=`, `%`, `/`), and non-ASCII.
+# Every character class an id may carry on the wire (the encoding is where clients differ):
+# unreserved, the characters that percent-encoding rules disagree on (space, `*`, `~`, `+`), the
+# separators of the query itself (`&`, `=`, `%`, `/`), and non-ASCII.
 _CHARACTER_CLASSES = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
     "-_.~",

@@ -11,8 +11,8 @@ answers, else the fixtures file, else none (most requirements are then `not_veri
 with its reason).
 
 A target that cannot be reached ends the session with exit status 3 (`TargetUnreachable`,
-DESIGN.md §7): the session fixture raises it, the first test reporting it stops the session,
-and `pytest_sessionfinish` turns the exit status into the error's exit code.
+docs/command-line.md#exit-codes): the session fixture raises it, the first test reporting it stops
+the session, and `pytest_sessionfinish` turns the exit status into the error's exit code.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from conformance.targets.provisioners import ControlProvisioner, FixturesProvisi
 SEED_KEY = pytest.StashKey[int]()
 _ABORT_KEY = pytest.StashKey[ConformanceError]()
 _SEED_PROPERTY = "ecs_seed"
-# How long a fixture instance rebooted by an earlier test may take to be back in its listed
-# status, in per-request timeouts (5 s -> 60 s; ALIBABA-RPC.md §8: a reboot settles by itself).
+# How long a fixture instance rebooted by an earlier test may take to be back in its listed status,
+# in per-request timeouts (5 s -> 60 s; docs/protocol.md#observing-instances: a reboot settles by
+# itself).
 _FIXTURE_WAIT_FACTOR = 12
 _HARNESS_KEY = pytest.StashKey[tuple[ServerHarness, pytest.FixtureRequest]]()
-# DESIGN.md §4: only a reboot starts a clock-driven transition; the embedded emulator gets a
+# Only a reboot starts a clock-driven transition
+# (docs/contracts.md#details-every-implementation-must-share); the embedded emulator gets a
 # reboot time far beyond any run so `settle` alone ends it (no test depends on wall time).
 _EMBEDDED_REBOOT_SECONDS = 24 * 3600.0
 
@@ -136,7 +138,8 @@ def _build_context(
         )
         if not provisioner.available():
             raise TargetUnreachable(
-                f"the test-control API {options.control} does not answer (DESIGN.md §4)",
+                f"the test-control API {options.control} does not answer "
+                "(docs/contracts.md#test-control)",
                 hint="check --ecs-control, or leave it out to use a fixtures file",
             )
     else:

@@ -110,7 +110,7 @@ class ServerContext:
 
     @property
     def destructive_allowed(self) -> bool:
-        """May real (non-DryRun) reboots be sent (DESIGN.md §5)?"""
+        """May real (non-DryRun) reboots be sent (docs/contracts.md#safety-rules)?"""
         guard = self.target.guard
         return guard is None or guard.destructive_allowed
 
@@ -240,7 +240,10 @@ class ServerHarness:
         """The control provisioner, or `not_verified` saying `what` needs it."""
         if isinstance(self.provisioner, ControlProvisioner):
             return self.provisioner
-        not_verified(f"{what} needs the test-control API (DESIGN.md §4); none is configured")
+        not_verified(
+            f"{what} needs the test-control API (docs/contracts.md#test-control); "
+            "none is configured"
+        )
 
     def require_destructive(self) -> None:
         """`not_verified` when real reboots may not be sent to this target."""
@@ -404,7 +407,7 @@ class ServerHarness:
         note: str = "",
     ) -> ErrorVariant:
         """Fail unless the answer matches one of the accepted `variants` (gateway errors: where
-        ALIBABA-RPC.md is unsure, every variant is accepted). Returns the matching one."""
+        the sources disagree, every variant is accepted). Returns the matching one."""
         self.answered(requirement_ids, exchange)
         r = exchange.response
         assert r is not None

@@ -45,7 +45,8 @@ __all__ = [
     "signing_auth",
 ]
 
-# Generated common parameters the signer owns (ALIBABA-RPC.md §2). `Format` stays generated.
+# Generated common parameters the signer owns (docs/protocol.md#common-parameters). `Format` stays
+# generated.
 _SIGNER_OWNED = ("Action", "Version", *AUTH_PARAMETERS)
 
 
@@ -121,7 +122,7 @@ def signing_auth(
     """An auth provider class (schemathesis' `get`/`set` protocol) that V2-signs each case.
 
     `safe_ids`: prefix every generated InstanceId with the not-found prefix so no real
-    instance can be touched (DESIGN.md §5, for targets that are not loopback).
+    instance can be touched (docs/contracts.md#safety-rules, for targets that are not loopback).
     `before_send(case)` runs after cleaning and before signing (e.g. to arrange the case's id).
     """
 

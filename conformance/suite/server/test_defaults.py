@@ -1,5 +1,6 @@
-"""Documented defaults, checked as metamorphic relations (DESIGN.md §9): leaving `ForceStop` or
-`DryRun` out behaves exactly as sending `false`."""
+"""Documented defaults, checked as metamorphic relations
+(docs/architecture.md#property-based-testing): leaving `ForceStop` or `DryRun` out behaves exactly
+as sending `false`."""
 
 from __future__ import annotations
 

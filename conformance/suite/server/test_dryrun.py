@@ -1,6 +1,6 @@
-"""DryRun as a metamorphic oracle (DESIGN.md §9): for any arranged condition, `DryRun=true`
-answers the error the real call gives, or the DryRun outcome where the call would succeed, and
-changes nothing."""
+"""DryRun as a metamorphic oracle (docs/architecture.md#property-based-testing): for any arranged
+condition, `DryRun=true` answers the error the real call gives, or the DryRun outcome where the call
+would succeed, and changes nothing."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Call sequences against the lifecycle model (DESIGN.md §9): a hypothesis state machine whose
-rules reboot (with and without ForceStop, for real and as DryRun), settle, describe, re-arrange
-and inject faults, and whose invariants compare every instance with the oracle. Every example
-starts from a reset target (`DELETE /state`), so examples are independent and replayable."""
+"""Call sequences against the lifecycle model (docs/architecture.md#property-based-testing): a
+hypothesis state machine whose rules reboot (with and without ForceStop, for real and as DryRun),
+settle, describe, re-arrange and inject faults, and whose invariants compare every instance with the
+oracle. Every example starts from a reset target (`DELETE /state`), so examples are independent and
+replayable."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The RPC protocol around the operation (ALIBABA-RPC.md §4-§6): both signature versions,
-signature mismatches, nonces, timestamps, unknown keys and actions. Every request here is a
-DryRun (or names no instance), so the module is safe against any target."""
+"""The RPC protocol around the operation (docs/protocol.md: signatures, gateway errors): both
+signature versions, signature mismatches, nonces, timestamps, unknown keys and actions. Every
+request here is a DryRun (or names no instance), so the module is safe against any target."""
 
 from __future__ import annotations
 

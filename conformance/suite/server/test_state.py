@@ -82,7 +82,8 @@ def test_running_instance_restarts_through_the_transient_status(
 @pytest.mark.requirement("doc.state.starting-after-call")
 def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
     """The transient status is the target's own transition: without anyone calling settle, the
-    instance is Running again once the reboot time has passed (ALIBABA-RPC.md §8)."""
+    instance is Running again once the reboot time has passed
+    (docs/protocol.md#observing-instances)."""
     ctx = ecs.context
     seconds = ctx.reboot_seconds
     if seconds is None:
@@ -118,8 +119,9 @@ def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
 
 @pytest.mark.requirement("interop.transient.stopping")
 def test_transient_status_on_a_real_service(ecs: ServerHarness) -> None:
-    """A real service may show Stopping instead of Starting after the call (ALIBABA-RPC.md §8);
-    only a real service is judged on this: emulators must show the documented Starting."""
+    """A real service may show Stopping instead of Starting after the call
+    (docs/protocol.md#observing-instances); only a real service is judged on this: emulators must
+    show the documented Starting."""
     if not ecs.context.real_service:
         ecs.skip(
             "judged only against a real service (no control API): emulators must show the "
