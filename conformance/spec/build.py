@@ -1,7 +1,8 @@
 """`spec build` and `spec check`: generate the OpenAPI file and the catalogue, or prove them fresh.
 
 Generation is pure and byte-stable (same document + profile -> same bytes), so `check_spec`
-regenerates in memory and compares with the committed files (DESIGN.md §3, §7).
+regenerates in memory and compares with the committed files (docs/architecture.md#the-spec-pipeline;
+`spec check` exits 1 when they differ).
 """
 
 from __future__ import annotations

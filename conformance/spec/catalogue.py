@@ -1,8 +1,9 @@
 """The requirement catalogue: every normative fact of the document and the profile, with an id.
 
-Ids are readable and stable (DESIGN.md §3): they derive from names in the document (parameter
-names, values, codes, statuses) or fixed profile keys, never from positions that shift when the
-page gains a line, except `doc.description.<n>` for description bullets no rule recognises.
+Ids are readable and stable (docs/architecture.md#the-spec-pipeline): they derive from names in the
+document (parameter names, values, codes, statuses) or fixed profile keys, never from positions that
+shift when the page gains a line, except `doc.description.<n>` for description bullets no rule
+recognises.
 """
 
 from __future__ import annotations

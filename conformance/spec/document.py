@@ -1,10 +1,11 @@
 """Read an Alibaba Cloud API reference page (plain-text form) into a `model.Operation`.
 
-The format is the one of `spec/source/RebootInstance.txt` (DESIGN.md §3): a summary sentence,
-titled sections (`Description`, `Request parameters`, `Response parameters`, `Examples`,
-`Error codes`, plus prose sections such as `Debugging` that are skipped), each table introduced
-by its exact header line. The parser knows no OpenAPI and no profile: it only reads the page.
-Anything it cannot read raises `SpecError` naming the 1-based line and what was expected there.
+The format is the one of `spec/source/RebootInstance.txt` (docs/architecture.md#the-spec-pipeline):
+a summary sentence, titled sections (`Description`, `Request parameters`, `Response parameters`,
+`Examples`, `Error codes`, plus prose sections such as `Debugging` that are skipped), each table
+introduced by its exact header line. The parser knows no OpenAPI and no profile: it only reads the
+page. Anything it cannot read raises `SpecError` naming the 1-based line and what was expected
+there.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def _fill(template: str, fields: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class DryRunOutcome:
-    """What a DryRun that passes validation answers (doc + ALIBABA-RPC.md §7)."""
+    """What a DryRun that passes validation answers (doc + docs/protocol.md#dryrun)."""
 
     code: str
     http_status: int

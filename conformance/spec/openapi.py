@@ -1,14 +1,15 @@
 """Turn a parsed operation and the protocol profile into an OpenAPI 3.1 description.
 
-Layout (DESIGN.md §3; other modules read these names): one path `/` with `get` and `post`, all
-parameters in the query (POST also accepts them as a form body), responses per HTTP status with
-`x-error-codes`, and operation extensions `x-action`, `x-api-version`, `x-state-precondition`,
-`x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`, `x-conditions`,
-`x-gateway-errors`, `x-protocol`. Everything is inlined (no `$ref`) so readers need no resolver.
+Layout (docs/architecture.md#the-spec-pipeline; other modules read these names): one path `/` with
+`get` and `post`, all parameters in the query (POST also accepts them as a form body), responses per
+HTTP status with `x-error-codes`, and operation extensions `x-action`, `x-api-version`,
+`x-state-precondition`, `x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`,
+`x-conditions`, `x-gateway-errors`, `x-protocol`. Everything is inlined (no `$ref`) so readers need
+no resolver.
 
 Booleans: the wire carries text, and official clients send `true`/`false` and `True`/`False`
-(ALIBABA-RPC.md §2). A Boolean parameter is therefore `type: string` with an `enum` of the wire
-forms (lower-case, capitalised, upper-case), so that schemathesis generates every accepted form
+(docs/protocol.md#booleans). A Boolean parameter is therefore `type: string` with an `enum` of the
+wire forms (lower-case, capitalised, upper-case), so that schemathesis generates every accepted form
 and its negative mode generates invalid ones (`maybe`). `x-document-type: Boolean` keeps the
 document's type.
 """
@@ -36,7 +37,8 @@ __all__ = [
 
 OPENAPI_VERSION = "3.1.0"
 
-# Common parameters that the signing hook adds to every request (ALIBABA-RPC.md §2, §4): optional
+# Common parameters that the signing hook adds to every request (docs/protocol.md#common-parameters,
+# docs/protocol.md#signature-v2): optional
 # in the schema so generated cases need not carry them; the wire still requires them.
 AUTH_PARAMETERS = (
     "AccessKeyId",
@@ -109,7 +111,8 @@ def parameter_schema(p: Parameter, profile: Mapping[str, Any]) -> dict[str, Any]
         base = p.type.split(" ")[0].lower()
         schema = {"type": _TYPES.get(base, "string")}
         if schema["type"] in ("array", "object"):
-            # RPC pages serialise structured values into one query string (ALIBABA-RPC.md §8).
+            # RPC pages serialise structured values into one query string
+            # (docs/protocol.md#observing-instances).
             schema = {"type": "string"}
         if p.valid_values:
             schema["enum"] = [v.value for v in p.valid_values]
@@ -462,7 +465,7 @@ def build_openapi(
             operation["requestBody"] = {
                 "required": False,
                 "description": "The same parameters may travel in a form body; the server merges "
-                "them with the query (ALIBABA-RPC.md §1).",
+                "them with the query (docs/protocol.md#transport).",
                 "content": {
                     "application/x-www-form-urlencoded": {"schema": copy.deepcopy(form_schema)}
                 },

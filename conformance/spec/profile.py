@@ -1,8 +1,8 @@
 """Load the protocol profile (`spec/profile.yaml`): what the document takes for granted, as data.
 
-The profile is ALIBABA-RPC.md written as YAML (DESIGN.md §2). This module only reads it and checks
-its shape, so that a broken profile fails with a SpecError naming the missing key rather than a
-KeyError deep inside the generator.
+The profile is docs/protocol.md written as YAML: data, so that no fact is typed into the code. This
+module only reads it and checks its shape, so that a broken profile fails with a SpecError naming
+the missing key rather than a KeyError deep inside the generator.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = [
 
 PROFILE_FILE = "profile.yaml"
 
-# Dotted keys the generator reads; each must be present (DESIGN.md §3).
+# Dotted keys the generator reads; each must be present (docs/architecture.md#the-spec-pipeline).
 REQUIRED_KEYS = (
     "api.version",
     "api.endpoint",
