@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from datetime import UTC, date, datetime, timedelta, timezone
-from importlib import metadata
+from datetime import date, timedelta
 
 import pytest
 from report_builders import (
     CURL,
-    SECRET,
     TODAY,
-    build_mixed_report,
     build_simple_report,
     ledger_of,
     record,
