@@ -85,7 +85,7 @@ class Operations:
             for variants in spec.gateway_errors.values():
                 variant = next((v for v in variants if v.code == code), None)
                 if variant is not None:
-                    out[code] = (variant.http_status, variant.code, variant.message)
+                    out[code] = (variant.http_status, variant.code, variant.emulator_message)
                     break
         return out
 

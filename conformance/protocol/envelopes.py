@@ -83,7 +83,9 @@ class ApiError(Exception):
         fmt: ResponseFormat | None = None,
     ) -> ApiError:
         """The error of one (already rendered) `ErrorVariant`."""
-        return cls(variant.http_status, variant.code, variant.message, headers=headers, fmt=fmt)
+        return cls(
+            variant.http_status, variant.code, variant.emulator_message, headers=headers, fmt=fmt
+        )
 
 
 def new_request_id() -> str:

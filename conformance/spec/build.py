@@ -91,7 +91,7 @@ def generate(document: Path, out_dir: Path, profile_path: Path | None = None) ->
         ) from None
     op = parse_document(text, path=str(document))
     profile_path = profile_path or resources.spec_dir() / PROFILE_FILE
-    profile = load_profile(profile_path)
+    profile = load_profile(profile_path).for_action(op.action)
     doc_sha = hashlib.sha256(data).hexdigest()
     prof_sha = profile_sha256(profile_path)
     rel = _relative(document, out_dir)

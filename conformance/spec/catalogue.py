@@ -4,16 +4,24 @@ Ids are readable and stable (docs/architecture.md#the-spec-pipeline): they deriv
 document (parameter names, values, codes, statuses) or fixed profile keys, never from positions that
 shift when the page gains a line, except `doc.description.<n>` for description bullets no rule
 recognises.
+
+Each requirement carries the provenance of its source fact (`doc` for every row of the page, the
+profile's tag for the rest), and the catalogue file states the strictness that follows from it
+(see `conformance.spec.model`). A fact the operation's profile layers do not give (the lifecycle
+alternatives, retries, a financial lock) yields no requirement.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from conformance.spec.model import Operation, Parameter, Requirement
+
+if TYPE_CHECKING:
+    from conformance.spec.profile import EffectiveProfile
 
 __all__ = [
     "BulletFact",
@@ -179,13 +187,6 @@ def _doc_requirements(op: Operation) -> list[Requirement]:
     return _unique(out)
 
 
-def _get(profile: Mapping[str, Any], key: str) -> Any:
-    node: Any = profile
-    for part in key.split("."):
-        node = node[part]
-    return node
-
-
 def _common(profile: Mapping[str, Any], name: str) -> dict[str, Any]:
     for item in profile["common_parameters"]:
         if item.get("name") == name:
@@ -193,14 +194,19 @@ def _common(profile: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {"name": name, "description": ""}
 
 
-def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Requirement]:
+def _profile_requirements(op: Operation, profile: EffectiveProfile) -> list[Requirement]:
     out: list[Requirement] = []
 
     def add(rid: str, level: str, kind: str, key: str, text: str | None = None) -> None:
+        if not profile.has(key):
+            return  # a fact of another layer: this operation's profile does not give it
         if text is None:
-            node = _get(profile, key)
+            node = _walk(profile, key)
             text = str(node["text"]) if isinstance(node, dict) and "text" in node else str(node)
-        out.append(Requirement(rid, level, kind, text, f"profile:{key}"))
+        tag = profile.tag(key)
+        if tag is None:
+            raise ValueError(f"the profile gives no provenance tag for {key!r}")
+        out.append(Requirement(rid, level, kind, text, f"profile:{profile.locate(key)}", tag))
 
     methods = [str(m) for m in profile["api"]["methods"]]
     for m in methods:
@@ -274,45 +280,37 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
         "formats.content_types",
         "; ".join(f"{k}: {types[k]}" for k in sorted(types)),
     )
-    conditions = profile["conditions"]
-    if "lock_financial" in conditions:
-        add("protocol.lock.financial", "protocol", "lock", "conditions.lock_financial")
+    add("protocol.lock.financial", "protocol", "lock", "conditions.lock_financial")
     add("protocol.dryrun.outcome", "protocol", "dryrun", "dryrun")
-    if "injected_fault" in conditions:
-        add("protocol.fault.injected", "protocol", "fault", "conditions.injected_fault")
+    add("protocol.fault.injected", "protocol", "fault", "conditions.injected_fault")
 
+    booleans_text = str(profile["booleans"]["text"])
     add(
         "interop.boolean.capitalised",
         "interop",
         "boolean",
         "booleans.sent_by.python",
-        str(profile["booleans"]["text"]),
+        booleans_text,
     )
-    add(
-        "interop.boolean.lowercase",
-        "interop",
-        "boolean",
-        "booleans.sent_by.node",
-        str(profile["booleans"]["text"]),
-    )
+    add("interop.boolean.lowercase", "interop", "boolean", "booleans.sent_by.node", booleans_text)
     add(
         "interop.boolean.uppercase",
         "interop",
         "boolean",
         "booleans.case_insensitive",
-        str(profile["booleans"]["text"]),
+        booleans_text,
     )
     add("interop.params.tolerated", "interop", "parameter", "tolerated_parameters")
-    hidden = [str(n) for n in profile["hidden_parameters"]["names"]]
+    hidden = profile.get("hidden_parameters") or {}
+    names = ", ".join(str(n) for n in hidden.get("names", []))
     add(
         "interop.params.hidden",
         "interop",
         "parameter",
         "hidden_parameters",
         str(
-            profile["hidden_parameters"].get("text")
-            or f"The metadata also lists hidden {', '.join(hidden)}: "
-            "a server accepts and ignores them."
+            hidden.get("text")
+            or f"The metadata also lists hidden {names}: a server accepts and ignores them."
         ),
     )
     add("interop.encoding.plus-space", "interop", "encoding", "signatures.v2.plus_space")
@@ -332,6 +330,15 @@ def _profile_requirements(op: Operation, profile: Mapping[str, Any]) -> list[Req
     return out
 
 
+def _walk(node: Any, key: str) -> Any:
+    for part in key.split("."):
+        if isinstance(node, list):
+            node = next(i for i in node if isinstance(i, Mapping) and i.get("name") == part)
+        else:
+            node = node[part]
+    return node
+
+
 def _unique(items: Iterable[Requirement]) -> list[Requirement]:
     """Keep ids unique: a second bullet of the same shape gets `-2`, `-3`..."""
     out: list[Requirement] = []
@@ -339,14 +346,14 @@ def _unique(items: Iterable[Requirement]) -> list[Requirement]:
     for r in items:
         if r.id in seen:
             seen[r.id] += 1
-            r = Requirement(f"{r.id}-{seen[r.id]}", r.level, r.kind, r.text, r.source)
+            r = replace(r, id=f"{r.id}-{seen[r.id]}")
         else:
             seen[r.id] = 1
         out.append(r)
     return out
 
 
-def build_requirements(op: Operation, profile: Mapping[str, Any]) -> tuple[Requirement, ...]:
+def build_requirements(op: Operation, profile: EffectiveProfile) -> tuple[Requirement, ...]:
     """Every requirement of the document (level doc) and the profile (protocol, interop)."""
     reqs = _doc_requirements(op) + _profile_requirements(op, profile)
     ids = [r.id for r in reqs]
@@ -370,7 +377,15 @@ def requirements_document(
         "document_sha256": document_sha256,
         "profile_sha256": profile_sha256,
         "requirements": [
-            {"id": r.id, "level": r.level, "kind": r.kind, "text": r.text, "source": r.source}
+            {
+                "id": r.id,
+                "level": r.level,
+                "kind": r.kind,
+                "text": r.text,
+                "source": r.source,
+                "provenance": r.provenance,
+                "strictness": r.strictness,
+            }
             for r in requirements
         ],
     }

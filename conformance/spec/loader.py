@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ import yaml
 
 from conformance import resources
 from conformance.errors import SpecError
+from conformance.spec.facts import Profile
 from conformance.spec.model import (
+    ROLE_DRY_RUN,
+    ROLE_FORCE,
+    ROLE_INSTANCE,
     DryRunOutcome,
     ErrorRow,
     ErrorVariant,
@@ -85,9 +90,9 @@ def _parameters(r: _Reader, operation: Mapping[str, Any]) -> tuple[Parameter, ..
                 position=str(item.get("x-position", "Query")),
                 type=str(r.get(schema, "x-document-type")),
                 required=bool(item.get("required", False)),
-                example=None if example is None else str(example),
+                example=None if example is None else _text(example),
                 description=str(item.get("description", "")),
-                default=None if default is None else str(default),
+                default=None if default is None else _text(default),
                 valid_values=tuple(
                     ValidValue(str(v["value"]), str(v.get("description", "")))
                     for v in item.get("x-valid-values") or ()
@@ -96,6 +101,84 @@ def _parameters(r: _Reader, operation: Mapping[str, Any]) -> tuple[Parameter, ..
             )
         )
     return tuple(out)
+
+
+def _text(value: Any) -> str:
+    """A typed schema value back as the document prints it (`false`, not `False`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _variant(r: _Reader, v: Mapping[str, Any]) -> ErrorVariant:
+    message = v.get("message")
+    return ErrorVariant(
+        code=str(r.get(v, "code")),
+        http_status=int(r.get(v, "http_status")),
+        emulator_message=str(r.get(v, "emulator_message")),
+        message=None if message is None else str(message),
+        provenance=str(v.get("provenance", "doc")),
+        message_provenance=str(v.get("message_provenance", "emulator")),
+    )
+
+
+def _dryrun(r: _Reader, operation: Mapping[str, Any]) -> DryRunOutcome:
+    """What a passing DryRun answers: `x-dryrun.passes`, or for an operation without a DryRun
+    parameter the profile's shared `dryrun` fact."""
+    if "x-dryrun" in operation:
+        dry = r.get(operation, "x-dryrun", "passes")
+        status = r.get(dry, "http-status")
+    else:
+        dry = r.get(operation, "x-protocol", "dryrun")
+        status = r.get(dry, "http_status")
+    return DryRunOutcome(
+        code=str(r.get(dry, "code")),
+        http_status=int(status),
+        message=str(r.get(dry, "message")),
+        provenance=str(dry.get("provenance") or dry.get("tag") or "doc"),
+    )
+
+
+def _roles(operation: Mapping[str, Any]) -> dict[str, str]:
+    """Which document parameter plays which part, from the extensions that name them."""
+    out: dict[str, str] = {}
+    for role, key in (
+        (ROLE_INSTANCE, "x-instance-id"),
+        (ROLE_DRY_RUN, "x-dryrun"),
+        (ROLE_FORCE, "x-forced-restart"),
+    ):
+        node = operation.get(key)
+        if isinstance(node, Mapping) and node.get("parameter"):
+            out[role] = str(node["parameter"])
+    return out
+
+
+def _profile(r: _Reader, operation: Mapping[str, Any]) -> Profile:
+    """`x-protocol` as typed views, the accepted boolean spellings read from the Boolean
+    parameters' `x-wire-booleans` (they must agree)."""
+    profile = Profile.from_mapping(r.get(operation, "x-protocol"), path=str(r.path))
+    listed: dict[str, Any] | None = None
+    for item in r.get(operation, "parameters"):
+        wire = (item.get("schema") or {}).get("x-wire-booleans")
+        if wire is None:
+            continue
+        if listed is not None and wire != listed:
+            raise SpecError(
+                f"parameter {item.get('name')!r} lists other boolean spellings than the "
+                "operation's other Boolean parameters",
+                path=str(r.path),
+                hint="regenerate it with `ecs-conformance spec build`",
+            )
+        listed = wire
+    if listed is None:
+        return profile
+    b = profile.booleans
+    accepted = {
+        True: tuple(str(s) for s in r.get(listed, b.true)),
+        False: tuple(str(s) for s in r.get(listed, b.false)),
+    }
+    booleans = replace(b, wire=accepted, case_insensitive=bool(listed.get("case-insensitive")))
+    return replace(profile, booleans=booleans)
 
 
 def _response_fields(r: _Reader, operation: Mapping[str, Any]) -> tuple[ResponseField, ...]:
@@ -149,6 +232,7 @@ def _requirements(path: Path) -> tuple[tuple[Requirement, ...], Mapping[str, Any
             kind=str(r.get(item, "kind")),
             text=str(r.get(item, "text")),
             source=str(r.get(item, "source")),
+            provenance=str(item.get("provenance", "doc")),
         )
         for item in r.get(data, "requirements")
     )
@@ -180,13 +264,11 @@ def load_spec(openapi_path: Path | None = None) -> Spec:
     req_path = path.parent / f"{action}.requirements.yaml"
     requirements, _catalogue = _requirements(req_path)
 
-    dry = r.get(operation, "x-dryrun", "passes")
+    dryrun = _dryrun(r, operation)
     pre = operation.get("x-state-precondition") or {}
     res = operation.get("x-resulting-state") or {}
     gateway = {
-        str(situation): tuple(
-            ErrorVariant(str(v["code"]), int(v["http_status"]), str(v["message"])) for v in variants
-        )
+        str(situation): tuple(_variant(r, v) for v in variants)
         for situation, variants in r.get(operation, "x-gateway-errors").items()
     }
     return Spec(
@@ -195,11 +277,7 @@ def load_spec(openapi_path: Path | None = None) -> Spec:
         parameters=_parameters(r, operation),
         response_fields=_response_fields(r, operation),
         errors=_errors(r, operation),
-        dryrun=DryRunOutcome(
-            code=str(r.get(dry, "code")),
-            http_status=int(r.get(dry, "http-status")),
-            message=str(r.get(dry, "message")),
-        ),
+        dryrun=dryrun,
         precondition_status=str(pre.get("status", "")),
         resulting_status=str(res.get("status", "")),
         settled_status=str(res.get("settles-to", "")),
@@ -212,10 +290,12 @@ def load_spec(openapi_path: Path | None = None) -> Spec:
         },
         gateway_errors=gateway,
         protocol=r.get(operation, "x-protocol"),
+        profile=_profile(r, operation),
         requirements=requirements,
         document_sha256=str(r.get(doc, "info", "x-document-sha256")),
         openapi_sha256=hashlib.sha256(raw).hexdigest(),
         openapi=doc,
         openapi_path=path,
         sample_requests=tuple(str(t) for t in operation.get("x-sample-requests") or ()),
+        parameter_roles=_roles(operation),
     )

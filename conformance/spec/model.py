@@ -8,18 +8,45 @@ Two layers live here:
 * the *runtime view* (`Spec`) that `load_spec()` rebuilds from the generated OpenAPI file and the
   requirement catalogue. Emulator, suites, mutants and reports read every expectation from a
   `Spec`; none of them re-types a code, status or message from the document.
+
+Provenance and strictness. Every requirement and every expected answer carries the tag of its
+source (`PROVENANCES`): `doc` the published document (every row of the operation page),
+`meta` the official API metadata, `sdk` what official SDKs were observed doing on the wire,
+`unsure` sources that disagree or are silent, `emulator` a choice of this toolkit where no
+source speaks, `design` a contract of the toolkit itself. How strictly a fact may be judged
+follows from its provenance alone (`STRICTNESS`, `strictness_of`):
+
+* `exact` (doc, meta, design): codes, statuses and messages as the source gives them (`%s` in
+  a document message is a wildcard);
+* `observable` (sdk): only what official clients observably need (e.g. a `:` in the
+  SignatureDoesNotMatch message, which the old Python SDK splits on);
+* `any-variant` (unsure): any listed variant passes; a message is compared only where a source
+  gives one;
+* `not-held` (emulator): the reference emulator's own choice, never held against another
+  implementation.
+
+An expected answer keeps what a check may compare (`ErrorVariant.message`, None where no source
+gives the text) apart from what the reference emulator sends (`ErrorVariant.emulator_message`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import SpecError
+from conformance.spec.facts import Lifecycle, Profile
+
 __all__ = [
     "CLIENT_ONLY_KINDS",
+    "PROVENANCES",
+    "ROLE_DRY_RUN",
+    "ROLE_FORCE",
+    "ROLE_INSTANCE",
+    "STRICTNESS",
     "DryRunOutcome",
     "ErrorRow",
     "ErrorVariant",
@@ -29,12 +56,38 @@ __all__ = [
     "ResponseField",
     "Spec",
     "ValidValue",
+    "strictness_of",
 ]
 
 LEVELS = ("doc", "protocol", "interop")
+# Parameter roles (Spec.parameter_roles): which document parameter plays which part.
+ROLE_INSTANCE = "instance-id"
+ROLE_DRY_RUN = "dry-run"
+ROLE_FORCE = "force"
 # Requirement kinds about what a client does (retrying, coping with an unusable answer): a
 # server cannot break them, so a server run leaves them out of its scope.
 CLIENT_ONLY_KINDS = frozenset({"retries", "client"})
+
+# Source tag -> how strictly a fact from that source is judged (see the module docstring).
+STRICTNESS = {
+    "doc": "exact",
+    "meta": "exact",
+    "design": "exact",
+    "sdk": "observable",
+    "unsure": "any-variant",
+    "emulator": "not-held",
+}
+PROVENANCES = tuple(STRICTNESS)
+
+
+def strictness_of(provenance: str) -> str:
+    """`exact`, `observable`, `any-variant` or `not-held` for a source tag."""
+    try:
+        return STRICTNESS[provenance]
+    except KeyError:
+        raise ValueError(
+            f"unknown provenance {provenance!r} (one of {', '.join(PROVENANCES)})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -134,7 +187,13 @@ class Requirement:
     level: str  # one of LEVELS
     kind: str  # parameter, default, valid-value, state, lock, dryrun, error, signature, ...
     text: str  # the exact source sentence
-    source: str  # "document:LINE" or "profile:KEY"
+    source: str  # "document:LINE" or "profile:LAYER.KEY"
+    provenance: str = "doc"  # the source's tag, one of PROVENANCES
+
+    @property
+    def strictness(self) -> str:
+        """How strictly this requirement may be judged, from its provenance (STRICTNESS)."""
+        return strictness_of(self.provenance)
 
     @property
     def client_only(self) -> bool:
@@ -147,24 +206,46 @@ class ErrorVariant:
     """One accepted form of an error: code, HTTP status and message template.
 
     Templates use `{Name}`-style fields (the profile's gateway errors) and `%s` (the document's
-    dynamic messages).
+    dynamic messages). `emulator_message` is the text the reference emulator sends; `message`
+    is what a source gives (None when none does: then the text is the emulator's wording);
+    `provenance` is the source tag of code and status, `message_provenance` that of `message`
+    (`emulator` when there is none). `matches()` still compares `emulator_message`.
     """
 
     code: str
     http_status: int
-    message: str
+    emulator_message: str
+    message: str | None = None
+    provenance: str = "doc"
+    message_provenance: str = "emulator"
+
+    @property
+    def strictness(self) -> str:
+        """How strictly code and status may be judged (STRICTNESS of `provenance`)."""
+        return strictness_of(self.provenance)
+
+    @property
+    def message_strictness(self) -> str:
+        """How strictly the message may be judged (`not-held` when no source gives it)."""
+        return strictness_of(self.message_provenance)
 
     def render(self, **fields: str) -> ErrorVariant:
         """Fill the `{Field}` placeholders that `fields` names; leave the others as they are."""
-        return ErrorVariant(_fill(self.code, fields), self.http_status, _fill(self.message, fields))
+        return replace(
+            self,
+            code=_fill(self.code, fields),
+            emulator_message=_fill(self.emulator_message, fields),
+            message=None if self.message is None else _fill(self.message, fields),
+        )
 
     def matches(self, code: str | None, http_status: int | None, message: str | None) -> bool:
-        """Code and status equal; message equal, or matching where the template has fields."""
+        """Code and status equal; message equal to the emulator's, or matching where the
+        template has fields."""
         if code != self.code or http_status != self.http_status:
             return False
         if message is None:
             return False
-        pattern = re.escape(self.message)
+        pattern = re.escape(self.emulator_message)
         pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "(.*)", pattern)
         pattern = pattern.replace("%s", "(.+)")
         return re.fullmatch(pattern, message, flags=re.DOTALL) is not None
@@ -176,11 +257,18 @@ def _fill(template: str, fields: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class DryRunOutcome:
-    """What a DryRun that passes validation answers (doc + docs/protocol.md#dryrun)."""
+    """What a DryRun that passes validation answers (doc + docs/protocol.md#dryrun); every part
+    is sourced (`provenance`)."""
 
     code: str
     http_status: int
     message: str
+    provenance: str = "doc"
+
+    @property
+    def strictness(self) -> str:
+        """How strictly code, status and message may be judged."""
+        return strictness_of(self.provenance)
 
 
 @dataclass(frozen=True)
@@ -201,12 +289,16 @@ class Spec:
     lock_errors: Mapping[str, str]  # lock reason -> documented code (x-locks)
     gateway_errors: Mapping[str, tuple[ErrorVariant, ...]]  # situation -> accepted variants
     protocol: Mapping[str, Any]  # x-protocol: the profile's facts as plain data
+    profile: Profile  # x-protocol as typed views (conformance.spec.facts)
     requirements: tuple[Requirement, ...]
     document_sha256: str
     openapi_sha256: str
     openapi: Mapping[str, Any] = field(repr=False, compare=False)
     openapi_path: Path | None = field(default=None, compare=False)
     sample_requests: tuple[str, ...] = ()  # x-sample-requests, as printed in the document
+    # role -> document parameter name: instance-id (x-instance-id), dry-run (x-dryrun),
+    # force (x-forced-restart)
+    parameter_roles: Mapping[str, str] = field(default_factory=dict)
 
     # -- parameters -------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -214,6 +306,40 @@ class Spec:
             if p.name == name:
                 return p
         raise KeyError(f"{self.action} has no parameter {name!r}")
+
+    def _role(self, role: str, what: str) -> Parameter:
+        name = self.parameter_roles.get(role)
+        if name is None:
+            raise SpecError(
+                f"the spec of {self.action} names no {what} parameter",
+                path=None if self.openapi_path is None else str(self.openapi_path),
+            )
+        return self.parameter(name)
+
+    @property
+    def instance_parameter(self) -> Parameter:
+        """The parameter naming the instance the call acts on (`InstanceId`)."""
+        return self._role(ROLE_INSTANCE, "instance id")
+
+    @property
+    def dry_run_parameter(self) -> Parameter:
+        """The Boolean parameter that asks for validation only (`DryRun`, x-dryrun)."""
+        return self._role(ROLE_DRY_RUN, "DryRun")
+
+    @property
+    def force_parameter(self) -> Parameter:
+        """The Boolean parameter that forces the operation (`ForceStop`, x-forced-restart)."""
+        return self._role(ROLE_FORCE, "forced-restart")
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The instance lifecycle of the operation's document family (profile `lifecycle`)."""
+        if self.profile.lifecycle is None:
+            raise SpecError(
+                f"the profile gives {self.action} no instance lifecycle (it is in no family)",
+                path=None if self.openapi_path is None else str(self.openapi_path),
+            )
+        return self.profile.lifecycle
 
     @property
     def required_parameters(self) -> tuple[Parameter, ...]:

@@ -2,44 +2,59 @@
 
 Layout (docs/architecture.md#the-spec-pipeline; other modules read these names): one path `/` with
 `get` and `post`, all parameters in the query (POST also accepts them as a form body), responses per
-HTTP status with `x-error-codes`, and operation extensions `x-action`, `x-api-version`,
-`x-state-precondition`, `x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`,
-`x-conditions`, `x-gateway-errors`, `x-protocol`. Everything is inlined (no `$ref`) so readers need
-no resolver.
+HTTP status with `x-error-codes`, and operation extensions `x-action`, `x-api-version`, `x-state-precondition`,
+`x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`, `x-instance-id`, `x-conditions`,
+`x-gateway-errors`, `x-protocol`. Everything is inlined (no `$ref`) so readers need no resolver.
 
-Booleans: the wire carries text, and official clients send `true`/`false` and `True`/`False`
-(docs/protocol.md#booleans). A Boolean parameter is therefore `type: string` with an `enum` of the
-wire forms (lower-case, capitalised, upper-case), so that schemathesis generates every accepted form
-and its negative mode generates invalid ones (`maybe`). `x-document-type: Boolean` keeps the
-document's type.
+Types are the document's, as OpenAPI states them (`document_type_schema`): String `string`,
+Integer `integer`/int32, Long `integer`/int64, Boolean `boolean`, Float and Double `number`,
+Array `array` (sent as a repeat list, `x-style: repeatList`), a String holding JSON
+`contentMediaType: application/json`. So a client generator gives a Boolean parameter a bool,
+and the standard form serialisation puts `true`/`false` on the wire. What a server must also
+accept (official clients send `True`/`False`, docs/protocol.md#booleans) is in the Boolean schema's
+`x-wire-booleans` (`true` and `false` spellings, `case-insensitive`), which the suites, the
+schemathesis harness and the emulator read; likewise a case-insensitive enumeration (`Format`)
+is a pattern (`[Jj][Ss][Oo][Nn]`...) with `x-case-insensitive`, the forms SDKs send in
+`x-wire-values`.
+`x-document-type` keeps the type as printed.
+
+Every expected answer says where its parts come from: `provenance` (the profile tag of its code
+and status, `doc` for the document's rows) and `message` only where a source gives the text
+(with `message_provenance`); `emulator_message` is what the reference emulator sends.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from conformance.spec.catalogue import classify_bullet, dryrun_sentences
+from conformance.spec.facts import accepted_spellings
 from conformance.spec.model import ErrorRow, Operation, Parameter
+from conformance.spec.profile import PROFILE_VERSION, EffectiveProfile
 
 __all__ = [
     "AUTH_PARAMETERS",
     "OPENAPI_VERSION",
-    "boolean_wire_values",
+    "REPEAT_LIST",
     "build_openapi",
+    "case_insensitive_pattern",
+    "document_type_schema",
     "dump_yaml",
     "parameter_schema",
+    "wire_booleans",
 ]
 
 OPENAPI_VERSION = "3.1.0"
 
 # Common parameters that the signing hook adds to every request (docs/protocol.md#common-parameters,
-# docs/protocol.md#signature-v2): optional
-# in the schema so generated cases need not carry them; the wire still requires them.
+# docs/protocol.md#signature-v2): optional in the schema so generated cases need not carry them;
+# the wire still requires them.
 AUTH_PARAMETERS = (
     "AccessKeyId",
     "Signature",
@@ -50,17 +65,23 @@ AUTH_PARAMETERS = (
     "SecurityToken",
 )
 
-_TYPES = {
-    "string": "string",
-    "integer": "integer",
-    "long": "integer",
-    "float": "number",
-    "double": "number",
-    "number": "number",
-    "array": "array",
-    "object": "object",
-    "json": "string",
+# The official metadata's word for a list sent as `Name.1=...&Name.2=...`.
+REPEAT_LIST = "repeatList"
+JSON_MEDIA_TYPE = "application/json"
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer", "format": "int32"},
+    "int": {"type": "integer", "format": "int32"},
+    "long": {"type": "integer", "format": "int64"},
+    "boolean": {"type": "boolean"},
+    "float": {"type": "number", "format": "float"},
+    "double": {"type": "number", "format": "double"},
+    "number": {"type": "number"},
 }
+# Structured types: a real object in a response body; in a query, JSON text in one parameter.
+_STRUCTURED = ("object", "map", "json")
+_ARRAY_PREFIX = "array of "
 
 
 class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML has no stubs here
@@ -87,59 +108,122 @@ def dump_yaml(data: Any) -> str:
     return text
 
 
-def boolean_wire_values(profile: Mapping[str, Any]) -> list[str]:
-    """Every wire form of a boolean: lower-case, capitalised and upper-case of the profile's words.
+def wire_booleans(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """`x-wire-booleans`: the spellings of true and false a server must accept.
 
-    The forms official clients send (`booleans.sent_by`) come first, in the profile's order.
+    The forms official clients send (`booleans.sent_by`) come first, in the profile's order,
+    then the lower-case, capitalised and upper-case forms of the profile's words.
     """
     booleans = profile["booleans"]
-    words = [str(booleans.get("true", "true")), str(booleans.get("false", "false"))]
-    values: list[str] = []
-    for client in booleans["sent_by"]:
-        values.extend(str(v) for v in booleans["sent_by"][client])
-    for form in (str.lower, str.capitalize, str.upper):
-        values.extend(form(w) for w in words)
-    return list(dict.fromkeys(values))
+    out: dict[str, Any] = {}
+    for index, word in enumerate((str(booleans["true"]), str(booleans["false"]))):
+        sent = tuple(str(pair[index]) for pair in booleans["sent_by"].values())
+        out[word] = list(accepted_spellings(word, sent))
+    out["case-insensitive"] = bool(booleans.get("case_insensitive", False))
+    out["source"] = "profile:shared.booleans"
+    return out
+
+
+def document_type_schema(doc_type: str, *, in_query: bool = True) -> dict[str, Any]:
+    """JSON Schema of a type as the document prints it (`String`, `Array of Integer`, ...).
+
+    In a query (`in_query`), a structured value (Object, Map, Json) is JSON text in one
+    parameter; in a response body it is an object. Unknown names are strings.
+    """
+    name = " ".join(doc_type.split())
+    low = name.lower()
+    if low.startswith(_ARRAY_PREFIX):
+        return {
+            "type": "array",
+            "items": document_type_schema(name[len(_ARRAY_PREFIX) :], in_query=False),
+        }
+    if low in ("array", "repeatlist"):
+        return {"type": "array", "items": {"type": "string"}}
+    if low in _STRUCTURED:
+        if in_query:
+            return {"type": "string", "contentMediaType": JSON_MEDIA_TYPE}
+        return {"type": "object"}
+    return dict(_SCALARS.get(low.split(" ")[0], {"type": "string"}))
+
+
+def _typed(text: str, schema: Mapping[str, Any]) -> Any:
+    """A document value (default, example, valid value) in its schema's type, when it converts
+    back to the same text; otherwise the text as printed."""
+    kind = schema.get("type")
+    value: Any = text
+    try:
+        if kind == "boolean" and text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        elif kind == "integer":
+            value = int(text)
+        elif kind == "number":
+            value = float(text)
+    except ValueError:
+        return text
+    return value if _text(value) == text else text
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _holds_json(p: Parameter) -> bool:
+    """A String parameter whose value is JSON text (DescribeInstances' InstanceIds)."""
+    example = (p.example or "").lstrip()
+    return "JSON" in p.description and example[:1] in ("[", "{")
 
 
 def parameter_schema(p: Parameter, profile: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON Schema of one document parameter as it travels on the wire."""
-    schema: dict[str, Any]
-    if p.is_boolean:
-        schema = {"type": "string", "enum": boolean_wire_values(profile)}
-    else:
-        base = p.type.split(" ")[0].lower()
-        schema = {"type": _TYPES.get(base, "string")}
-        if schema["type"] in ("array", "object"):
-            # RPC pages serialise structured values into one query string
-            # (docs/protocol.md#observing-instances).
-            schema = {"type": "string"}
-        if p.valid_values:
-            schema["enum"] = [v.value for v in p.valid_values]
+    """JSON Schema of one document parameter, typed as the document states it."""
+    schema = document_type_schema(p.type)
+    if schema["type"] == "string" and _holds_json(p):
+        schema["contentMediaType"] = JSON_MEDIA_TYPE
+    if p.valid_values and schema["type"] not in ("boolean", "array"):
+        schema["enum"] = [_typed(v.value, schema) for v in p.valid_values]
     if p.default is not None:
-        schema["default"] = p.default
+        schema["default"] = _typed(p.default, schema)
+    if schema["type"] == "boolean":
+        schema["x-wire-booleans"] = wire_booleans(profile)
     schema["x-document-type"] = p.type
     return schema
 
 
 def _document_parameter(p: Parameter, profile: Mapping[str, Any], action: str) -> dict[str, Any]:
+    schema = parameter_schema(p, profile)
     out: dict[str, Any] = {
         "name": p.name,
         "in": "query",
         "required": p.required,
         "description": p.description,
-        "schema": parameter_schema(p, profile),
+        "schema": schema,
     }
     if p.name == "Action":
         out["schema"]["enum"] = [action]
     if p.example is not None:
-        out["example"] = p.example
+        out["example"] = _typed(p.example, schema)
+    if schema["type"] == "array":
+        arrays = profile.get("arrays") or {}
+        out["x-style"] = str(arrays.get("style", REPEAT_LIST))
     out["x-position"] = p.position
     out["x-valid-values"] = [
         {"value": v.value, "description": v.description} for v in p.valid_values
     ]
     out["x-source"] = f"document:{p.line}"
     return out
+
+
+def case_insensitive_pattern(values: list[str]) -> str:
+    """An ECMA-262 pattern matching each of `values` in any letter case (`[Jj][Ss]...`)."""
+
+    def letters(value: str) -> str:
+        return "".join(
+            f"[{c.upper()}{c.lower()}]" if c.isalpha() and c.upper() != c.lower() else re.escape(c)
+            for c in value
+        )
+
+    return "^(?:" + "|".join(letters(v) for v in values) + ")$"
 
 
 def _common_parameter(item: Mapping[str, Any], version: str) -> dict[str, Any]:
@@ -150,8 +234,14 @@ def _common_parameter(item: Mapping[str, Any], version: str) -> dict[str, Any]:
     if "enum" in item:
         values = [str(v) for v in item["enum"]]
         if item.get("case_insensitive"):
-            values += [v.lower() for v in values]
-        schema["enum"] = list(dict.fromkeys(values))
+            # Any letter case is the value (JSON Schema has no case-insensitive enum): a
+            # pattern says so exactly; the wire forms SDKs send are listed for generators.
+            schema["pattern"] = case_insensitive_pattern(values)
+            schema["examples"] = values
+            schema["x-case-insensitive"] = True
+            schema["x-wire-values"] = list(dict.fromkeys(values + [v.lower() for v in values]))
+        else:
+            schema["enum"] = values
     if "pattern" in item:
         schema["pattern"] = str(item["pattern"])
     if "default" in item:
@@ -174,7 +264,7 @@ def _common_parameter(item: Mapping[str, Any], version: str) -> dict[str, Any]:
         "schema": schema,
         "x-common": True,
         "x-required-on-wire": bool(item.get("required")),
-        "x-source": f"profile:common_parameters.{name}",
+        "x-source": f"profile:shared.common_parameters.{name}",
     }
 
 
@@ -193,9 +283,7 @@ def _parameters(op: Operation, profile: Mapping[str, Any]) -> list[dict[str, Any
 def _success_response(op: Operation, profile: Mapping[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for f in op.response_fields:
-        prop: dict[str, Any] = {"type": _TYPES.get(f.type.split(" ")[0].lower(), "string")}
-        if f.type.lower() == "boolean":
-            prop = {"type": "boolean"}
+        prop: dict[str, Any] = document_type_schema(f.type, in_query=False)
         prop["description"] = f.description
         if f.example is not None:
             prop["examples"] = [f.example]
@@ -239,14 +327,47 @@ def _document_entry(row: ErrorRow) -> dict[str, Any]:
         "dynamic": row.dynamic,
         "source": "document",
         "line": row.line,
+        "provenance": "doc",
+        "message_provenance": "doc",
     }
 
 
-def _error_responses(op: Operation, profile: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
+def gateway_variant(variant: Mapping[str, Any], tag: str) -> dict[str, Any]:
+    """One `x-gateway-errors` variant: code and status with their provenance, the message a
+    check may compare (None where no source gives one) and the emulator's own text."""
+    message = variant.get("message")
+    return {
+        "code": str(variant["code"]),
+        "http_status": int(variant["http_status"]),
+        "provenance": tag,
+        "message": None if message is None else str(message),
+        "message_provenance": str(variant["message_tag"]) if message is not None else "emulator",
+        "emulator_message": str(variant["emulator_message"]),
+    }
+
+
+def _gateway_variants(profile: EffectiveProfile) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for situation, entry in profile["gateway_errors"].items():
+        tag = _tag(profile, f"gateway_errors.{situation}") or "unsure"
+        out[situation] = [gateway_variant(v, tag) for v in entry["variants"]]
+    return out
+
+
+def _tag(profile: EffectiveProfile, key: str) -> str | None:
+    return profile.tag(key)
+
+
+def _dryrun_tag(profile: EffectiveProfile) -> str:
+    return _tag(profile, "dryrun") or "doc"
+
+
+def _error_responses(op: Operation, profile: EffectiveProfile) -> dict[int, dict[str, Any]]:
     entries: dict[int, list[dict[str, Any]]] = {}
     for row in op.errors:
         entries.setdefault(row.http_status, []).append(_document_entry(row))
     dry = profile["dryrun"]
+    dry_tag = _dryrun_tag(profile)
     entries.setdefault(int(dry["http_status"]), []).append(
         {
             "code": str(dry["code"]),
@@ -255,18 +376,25 @@ def _error_responses(op: Operation, profile: Mapping[str, Any]) -> dict[int, dic
             "dynamic": False,
             "source": "profile",
             "situation": "dryrun",
+            "provenance": dry_tag,
+            "message_provenance": dry_tag,
         }
     )
-    for situation, entry in profile["gateway_errors"].items():
-        for v in entry["variants"]:
-            entries.setdefault(int(v["http_status"]), []).append(
+    for situation, variants in _gateway_variants(profile).items():
+        text = str(profile["gateway_errors"][situation].get("text", ""))
+        for v in variants:
+            shown = v["message"] if v["message"] is not None else v["emulator_message"]
+            entries.setdefault(v["http_status"], []).append(
                 {
-                    "code": str(v["code"]),
-                    "message": str(v["message"]),
-                    "description": str(entry.get("text", "")),
-                    "dynamic": "{" in str(v["message"]) or "{" in str(v["code"]),
+                    "code": v["code"],
+                    "message": v["message"],
+                    "emulator_message": v["emulator_message"],
+                    "description": text,
+                    "dynamic": "{" in shown or "%s" in shown or "{" in v["code"],
                     "source": "profile",
                     "situation": situation,
+                    "provenance": v["provenance"],
+                    "message_provenance": v["message_provenance"],
                 }
             )
     schema = _error_schema(profile)
@@ -280,7 +408,9 @@ def _error_responses(op: Operation, profile: Mapping[str, Any]) -> dict[int, dic
             "RequestId": _example_request_id(op),
             "HostId": host_id,
             "Code": first["code"],
-            "Message": first["message"],
+            "Message": first["message"]
+            if first["message"] is not None
+            else first["emulator_message"],
         }
         xml_example = (
             f"<{xml_root}>\n"
@@ -313,14 +443,19 @@ def _example_request_id(op: Operation) -> str:
     return ""
 
 
+def _conditions(profile: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The operation's arrangeable conditions (its profile entry); none for other pages."""
+    return {k: v for k, v in (profile.get("conditions") or {}).items() if isinstance(v, dict)}
+
+
 def _state_extensions(op: Operation, profile: Mapping[str, Any]) -> dict[str, Any]:
     """x-state-precondition, x-resulting-state, x-locks, x-forced-restart from the bullets.
 
     Values come from the document's sentences where it states them, else from the profile.
     """
     facts = [classify_bullet(b, op) for b in op.description]
-    conditions = {k: v for k, v in profile["conditions"].items() if isinstance(v, dict)}
-    lifecycle = profile["lifecycle"]
+    conditions = _conditions(profile)
+    lifecycle = profile.get("lifecycle") or {}
     out: dict[str, Any] = {}
 
     pre = next((f for f in facts if f.kind == "state-precondition"), None)
@@ -336,17 +471,18 @@ def _state_extensions(op: Operation, profile: Mapping[str, Any]) -> dict[str, An
 
     after = next((f for f in facts if f.kind == "state-after-call"), None)
     if after is not None and after.value:
-        settle = lifecycle["settle"]
-        alternatives = [
-            str(s) for s in lifecycle["transient_alternatives"]["statuses"] if s != after.value
-        ]
-        out["x-resulting-state"] = {
+        settle = lifecycle.get("settle") or {}
+        transient = lifecycle.get("transient_alternatives") or {}
+        alternatives = [str(s) for s in transient.get("statuses") or () if s != after.value]
+        resulting: dict[str, Any] = {
             "status": after.value,
             "settles-to": str(settle.get(after.value, after.value)),
             "alternatives": alternatives,
             "text": after.text,
-            "alternatives-text": str(lifecycle["transient_alternatives"]["text"]),
         }
+        if transient.get("text"):
+            resulting["alternatives-text"] = str(transient["text"])
+        out["x-resulting-state"] = resulting
 
     locks: list[dict[str, Any]] = []
     for f in facts:
@@ -371,7 +507,7 @@ def _state_extensions(op: Operation, profile: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def _dryrun_extension(op: Operation, profile: Mapping[str, Any]) -> dict[str, Any] | None:
+def _dryrun_extension(op: Operation, profile: EffectiveProfile) -> dict[str, Any] | None:
     param = next((p for p in op.parameters if p.name == "DryRun" and p.is_boolean), None)
     if param is None:
         return None
@@ -384,6 +520,7 @@ def _dryrun_extension(op: Operation, profile: Mapping[str, Any]) -> dict[str, An
             "code": str(dry["code"]),
             "http-status": int(dry["http_status"]),
             "message": str(dry["message"]),
+            "provenance": _dryrun_tag(profile),
         },
         "fails": sentences.get("fails-like-the-call", "the error the call would give"),
         "no-side-effects": sentences.get("no-side-effects", ""),
@@ -392,20 +529,40 @@ def _dryrun_extension(op: Operation, profile: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def _protocol(profile: Mapping[str, Any]) -> dict[str, Any]:
-    skip = {"gateway_errors", "conditions", "profile_version"}
-    return {k: copy.deepcopy(v) for k, v in profile.items() if k not in skip}
+def _instance_extension(op: Operation) -> dict[str, Any] | None:
+    """`x-instance-id`: the required parameter that names the instance the call acts on."""
+    for p in op.parameters:
+        if p.name == "Action" or not p.required or p.type.lower() != "string":
+            continue
+        if p.name.endswith("InstanceId") or p.description.startswith("The ID of the instance"):
+            return {"parameter": p.name, "text": p.description}
+    return None
+
+
+def _protocol(op: Operation, profile: Mapping[str, Any]) -> dict[str, Any]:
+    """`x-protocol`: the operation's merged profile, less what other extensions carry; the
+    tolerated names that are the operation's own parameters are left out."""
+    skip = {"gateway_errors", "conditions"}
+    out = {k: copy.deepcopy(v) for k, v in profile.items() if k not in skip}
+    own = {p.name for p in op.parameters}
+    tolerated = out.get("tolerated_parameters")
+    if isinstance(tolerated, dict):
+        tolerated["names"] = [n for n in tolerated.get("names", []) if n not in own]
+    return out
 
 
 def build_openapi(
     op: Operation,
-    profile: Mapping[str, Any],
+    profile: EffectiveProfile,
     *,
     document_sha256: str,
     profile_sha256: str,
     document: str | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 description of `op` merged with `profile` (see module docstring)."""
+    """The OpenAPI 3.1 description of `op` merged with `profile` (see module docstring).
+
+    `profile` is the operation's `EffectiveProfile` (`load_profile().for_action(action)`).
+    """
     version = str(profile["api"]["version"])
     info: dict[str, Any] = {
         "title": f"ECS {op.action}",
@@ -413,7 +570,8 @@ def build_openapi(
         "description": op.summary,
         "x-document-sha256": document_sha256,
         "x-profile-sha256": profile_sha256,
-        "x-profile-version": profile.get("profile_version"),
+        "x-profile-version": PROFILE_VERSION,
+        "x-profile-layers": list(profile.layer_names),
     }
     if document is not None:
         info["x-document"] = document
@@ -427,25 +585,16 @@ def build_openapi(
     if op.sample_requests:
         # As printed, placeholders such as `<Common request parameters>` included.
         extensions["x-sample-requests"] = list(op.sample_requests)
+    instance = _instance_extension(op)
+    if instance is not None:
+        extensions["x-instance-id"] = instance
     extensions.update(_state_extensions(op, profile))
     dryrun = _dryrun_extension(op, profile)
     if dryrun is not None:
         extensions["x-dryrun"] = dryrun
-    extensions["x-conditions"] = {
-        name: str(c["code"]) for name, c in profile["conditions"].items() if isinstance(c, dict)
-    }
-    extensions["x-gateway-errors"] = {
-        situation: [
-            {
-                "code": str(v["code"]),
-                "http_status": int(v["http_status"]),
-                "message": str(v["message"]),
-            }
-            for v in entry["variants"]
-        ]
-        for situation, entry in profile["gateway_errors"].items()
-    }
-    extensions["x-protocol"] = _protocol(profile)
+    extensions["x-conditions"] = {name: str(c["code"]) for name, c in _conditions(profile).items()}
+    extensions["x-gateway-errors"] = _gateway_variants(profile)
+    extensions["x-protocol"] = _protocol(op, profile)
 
     form_schema = {
         "type": "object",

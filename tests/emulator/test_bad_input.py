@@ -147,7 +147,7 @@ def known_error(spec: Spec, code: str, status: int, message: str) -> bool:
             if (
                 v.http_status == status
                 and re.fullmatch(_template_regex(v.code), code)
-                and re.fullmatch(_template_regex(v.message), message, flags=re.DOTALL)
+                and re.fullmatch(_template_regex(v.emulator_message), message, flags=re.DOTALL)
             ):
                 return True
     return False

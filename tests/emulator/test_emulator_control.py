@@ -176,7 +176,7 @@ def expected_fault(code: str) -> tuple[int, str]:
         return SPEC.error_status(code), SPEC.error_message(code)
     except KeyError:
         variant = next(v for vs in SPEC.gateway_errors.values() for v in vs if v.code == code)
-        return variant.http_status, variant.message
+        return variant.http_status, variant.emulator_message
 
 
 @pytest.mark.parametrize("code", FAULT_CODES)

@@ -165,7 +165,11 @@ def test_tolerated_and_unknown_parameters_are_ignored(control: Any, rpc: Any) ->
 
 def assert_gateway(r: WireResponse, situation: str, **fields: str) -> None:
     variant = SPEC.gateway_error(situation, **fields)
-    assert (r.status, r.code, r.message) == (variant.http_status, variant.code, variant.message)
+    assert (r.status, r.code, r.message) == (
+        variant.http_status,
+        variant.code,
+        variant.emulator_message,
+    )
     assert_envelope(r, ResponseFormat.JSON)
 
 
@@ -212,7 +216,11 @@ def test_other_methods_are_a_4xx_envelope(
     w = parse_response(r.status_code, r.headers, r.content)
     variant = SPEC.gateway_error("unsupported_method")
     assert 400 <= r.status_code < 500
-    assert (w.status, w.code, w.message) == (variant.http_status, variant.code, variant.message)
+    assert (w.status, w.code, w.message) == (
+        variant.http_status,
+        variant.code,
+        variant.emulator_message,
+    )
     assert_envelope(w, ResponseFormat.JSON)
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from conformance.spec.model import ErrorVariant
+from conformance.spec.profile import load_profile as profile_layers
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -39,7 +39,8 @@ def load_vectors() -> dict[str, Any]:
 
 
 def load_profile() -> dict[str, Any]:
-    return yaml.safe_load((REPO / "spec" / "profile.yaml").read_text(encoding="utf-8"))
+    """The profile as RebootInstance sees it (its layers merged), as a plain mapping."""
+    return dict(profile_layers(REPO / "spec" / "profile.yaml").for_action("RebootInstance"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -81,7 +82,7 @@ def gateway_errors(profile: dict[str, Any]) -> dict[str, tuple[ErrorVariant, ...
     """The profile's gateway errors as `ErrorVariant` tuples (the first is the answer)."""
     return {
         situation: tuple(
-            ErrorVariant(str(v["code"]), int(v["http_status"]), str(v["message"]))
+            ErrorVariant(str(v["code"]), int(v["http_status"]), str(v["emulator_message"]))
             for v in entry["variants"]
         )
         for situation, entry in profile["gateway_errors"].items()

@@ -102,14 +102,13 @@ def test_error_round_trip(
 
 
 def test_error_envelope_fields(envelopes: Envelopes, profile: dict[str, Any]) -> None:
-    variant = ErrorVariant(
-        **{k: v for k, v in profile["gateway_errors"]["nonce_used"]["variants"][0].items()}
-    )
+    raw = profile["gateway_errors"]["nonce_used"]["variants"][0]
+    variant = ErrorVariant(raw["code"], raw["http_status"], raw["emulator_message"])
     error = ApiError.from_variant(variant, headers={"Retry-After": "1"})
     assert (error.http_status, error.code, error.message) == (
         variant.http_status,
         variant.code,
-        variant.message,
+        variant.emulator_message,
     )
     body, ctype = envelopes.render_error(error, ResponseFormat.JSON, "RID-1")
     data = json.loads(body)

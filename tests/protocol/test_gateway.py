@@ -128,7 +128,7 @@ def assert_answer(
     assert (error.code, error.http_status, error.message) == (
         expected.code,
         expected.http_status,
-        expected.message,
+        expected.emulator_message,
     )
 
 

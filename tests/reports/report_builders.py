@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from conformance.reports.model import RunReport, build_report
+from conformance.spec import load_spec
 from conformance.spec.model import DryRunOutcome, Requirement, Spec
 from conformance.suite.ledger import Ledger, TestRecord
 from conformance.waivers import Waiver
@@ -49,6 +50,7 @@ def make_spec(requirements: Sequence[Requirement]) -> Spec:
         lock_errors={},
         gateway_errors={},
         protocol={},
+        profile=load_spec().profile,
         requirements=tuple(requirements),
         document_sha256="a" * 64,
         openapi_sha256="b" * 64,

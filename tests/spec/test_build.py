@@ -14,8 +14,8 @@ from conformance import resources
 from conformance.errors import SpecError
 from conformance.spec import build_spec, check_spec, load_spec, read_document
 from conformance.spec.catalogue import build_requirements
-from conformance.spec.openapi import boolean_wire_values, build_openapi
-from conformance.spec.profile import load_profile
+from conformance.spec.openapi import build_openapi, wire_booleans
+from conformance.spec.profile import EffectiveProfile, load_profile
 
 PAGES = Path(__file__).parent / "pages"
 SPEC_DIR = resources.spec_dir()
@@ -23,8 +23,9 @@ DOCUMENT = SPEC_DIR / "source" / "RebootInstance.txt"
 
 
 @pytest.fixture(scope="module")
-def profile() -> dict:
-    return load_profile()
+def profile() -> EffectiveProfile:
+    """The profile as RebootInstance sees it (shared <- family <- operation)."""
+    return load_profile().for_action("RebootInstance")
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +39,14 @@ def test_committed_openapi_is_valid(committed: dict) -> None:
 
 
 @pytest.mark.parametrize("page", ["StopInstance.txt", "StartInstance.txt"])
-def test_other_pages_give_valid_openapi(page: str, profile: dict) -> None:
+def test_other_pages_give_valid_openapi(page: str) -> None:
     op = read_document(PAGES / page)
-    doc = build_openapi(op, profile, document_sha256="0" * 64, profile_sha256="1" * 64)
+    own = load_profile().for_action(op.action)
+    doc = build_openapi(op, own, document_sha256="0" * 64, profile_sha256="1" * 64)
     validate(doc)
     post = doc["paths"]["/"]["post"]
     assert post["x-action"] == op.action
-    assert post["x-state-precondition"]["status"] in profile["lifecycle"]["statuses"]
+    assert post["x-state-precondition"]["status"] in own["lifecycle"]["statuses"]
     names = [p["name"] for p in post["parameters"]]
     assert names[: len(op.parameters)] == [p.name for p in op.parameters]
 
@@ -64,7 +66,9 @@ def test_x_error_codes_keep_every_document_row(committed: dict) -> None:
     assert repeated
 
 
-def test_dryrun_and_gateway_errors_come_from_the_profile(committed: dict, profile: dict) -> None:
+def test_dryrun_and_gateway_errors_come_from_the_profile(
+    committed: dict, profile: EffectiveProfile
+) -> None:
     post = committed["paths"]["/"]["post"]
     dry = profile["dryrun"]
     entries = post["responses"][str(dry["http_status"])]["x-error-codes"]
@@ -72,19 +76,30 @@ def test_dryrun_and_gateway_errors_come_from_the_profile(committed: dict, profil
         e for e in entries if e["code"] == dry["code"]
     ).items()
     for situation, entry in profile["gateway_errors"].items():
-        for v in entry["variants"]:
+        listed = post["x-gateway-errors"][situation]
+        assert len(listed) == len(entry["variants"])
+        for v, out in zip(entry["variants"], listed, strict=True):
             assert str(v["http_status"]) in post["responses"]
-            assert v in post["x-gateway-errors"][situation]
+            assert (out["code"], out["http_status"]) == (v["code"], v["http_status"])
+            assert out["emulator_message"] == v["emulator_message"]
+            assert out["message"] == v.get("message")
 
 
-def test_boolean_parameters_accept_every_client_form(committed: dict, profile: dict) -> None:
+def test_booleans_are_booleans(committed: dict, profile: EffectiveProfile) -> None:
+    """The document says `ForceStop Query Boolean No false` and `Default value: false`: the
+    schema is a boolean defaulting to false; the spellings SDKs send are an extension."""
     params = {p["name"]: p for p in committed["paths"]["/"]["get"]["parameters"]}
     spec = load_spec()
+    assert spec.boolean_parameters
     for p in spec.boolean_parameters:
-        enum = params[p.name]["schema"]["enum"]
-        for forms in profile["booleans"]["sent_by"].values():
-            assert set(forms) <= set(enum)
-        assert enum == boolean_wire_values(profile)
+        schema = params[p.name]["schema"]
+        assert schema["type"] == "boolean" and "enum" not in schema
+        assert schema["default"] is False and p.default == "false"
+        wire = schema["x-wire-booleans"]
+        assert wire == wire_booleans(profile)
+        for true, false in profile["booleans"]["sent_by"].values():
+            assert true in wire["true"] and false in wire["false"]
+        assert wire["case-insensitive"] is True
 
 
 def test_load_spec_round_trip() -> None:
@@ -97,7 +112,7 @@ def test_load_spec_round_trip() -> None:
     assert load_spec() is spec  # cached
 
 
-def test_load_spec_state_and_lock_facts(profile: dict) -> None:
+def test_load_spec_state_and_lock_facts(profile: EffectiveProfile) -> None:
     spec = load_spec()
     op = read_document(DOCUMENT)
     assert f"in the {spec.precondition_status} " in op.description[0]
@@ -129,7 +144,7 @@ EXPECTED_DOC_IDS_BY_RULE = {
 }
 
 
-def test_catalogue_ids(profile: dict) -> None:
+def test_catalogue_ids(profile: EffectiveProfile) -> None:
     op = read_document(DOCUMENT)
     reqs = build_requirements(op, profile)
     ids = [r.id for r in reqs]
@@ -255,10 +270,10 @@ def test_building_other_pages(page: str, tmp_path: Path) -> None:
 
 def test_profile_missing_key_is_named(tmp_path: Path) -> None:
     data = yaml.safe_load((SPEC_DIR / "profile.yaml").read_text())
-    del data["dryrun"]["message"]
+    del data["shared"]["dryrun"]["message"]
     broken = tmp_path / "profile.yaml"
     broken.write_text(yaml.safe_dump(data))
-    with pytest.raises(SpecError, match=r"'dryrun\.message'"):
+    with pytest.raises(SpecError, match=r"'shared\.dryrun\.message'"):
         load_profile(broken)
     with pytest.raises(SpecError, match="does not exist"):
         load_profile(tmp_path / "none.yaml")

@@ -279,7 +279,7 @@ def gateway_scenario(spec: Spec, situation: str, **fields: str) -> Scenario:
     """The reference variant of a gateway-level error (docs/protocol.md#gateway-errors), its
     `{Field}` placeholders filled from `fields`."""
     v = spec.gateway_error(situation, **fields)
-    return error_scenario(v.code, v.message, v.http_status, f"gateway-{situation}")
+    return error_scenario(v.code, v.emulator_message, v.http_status, f"gateway-{situation}")
 
 
 def malformed_scenario(spec: Spec, kind: str) -> Scenario:

@@ -414,7 +414,9 @@ class ServerHarness:
         for v in variants:
             if v.matches(r.code, r.status, r.message):
                 return v
-        accepted = " or ".join(f"HTTP {v.http_status} {v.code}: {v.message!r}" for v in variants)
+        accepted = " or ".join(
+            f"HTTP {v.http_status} {v.code}: {v.emulator_message!r}" for v in variants
+        )
         raise self.fail(
             requirement_ids,
             expected=accepted + " (any of the documented variants)",

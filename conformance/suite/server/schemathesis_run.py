@@ -1,5 +1,10 @@
 """Running schemathesis (4.x) on the generated OpenAPI against a server target.
 
+* `load_schema(spec)`: the spec's OpenAPI with every parameter in its wire form
+  (`wire_schema`): a Boolean becomes the string enum of the spellings its `x-wire-booleans`
+  lists, so positive cases send every spelling official clients send (`True`, `true`, `TRUE`)
+  and negative cases send no spelling of a boolean; a repeat list (`x-style: repeatList`)
+  is sent as `Name.1=...&Name.2=...`.
 * `signing_auth(...)`: a schemathesis auth provider that signs every generated case with
   signature V2 (protocol/signing.py). It keeps `Action` and `Version` valid and replaces the
   generated common parameters with real ones, so cases reach the operation; everything else the
@@ -13,6 +18,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +39,7 @@ from conformance.config import Credentials
 from conformance.protocol.envelopes import parse_response
 from conformance.protocol.signing import signed_params_v2
 from conformance.spec.model import Spec
-from conformance.spec.openapi import AUTH_PARAMETERS
+from conformance.spec.openapi import AUTH_PARAMETERS, REPEAT_LIST
 from conformance.targets.base import NOT_FOUND_PREFIX
 
 __all__ = [
@@ -42,7 +48,9 @@ __all__ = [
     "documented_error_code",
     "load_schema",
     "normalise",
+    "repeat_lists",
     "signing_auth",
+    "wire_schema",
 ]
 
 # Generated common parameters the signer owns (docs/protocol.md#common-parameters). `Format` stays
@@ -50,14 +58,49 @@ __all__ = [
 _SIGNER_OWNED = ("Action", "Version", *AUTH_PARAMETERS)
 
 
+def wire_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A parameter schema as its values travel: a Boolean (`type: boolean`) becomes the string
+    enum of its `x-wire-booleans` spellings, true and false interleaved; an enumeration with
+    `x-wire-values` (case-insensitive `Format`) takes those; others are unchanged."""
+    out = dict(schema)
+    if isinstance(schema.get("x-wire-values"), list):
+        for key in ("pattern", "examples"):  # the enum of wire forms says it all
+            out.pop(key, None)
+        out["enum"] = list(schema["x-wire-values"])
+        return out
+    wire = schema.get("x-wire-booleans")
+    if schema.get("type") != "boolean" or not isinstance(wire, Mapping):
+        return out
+    lists = [list(v) for v in wire.values() if isinstance(v, list)]
+    spellings = [s for group in itertools.zip_longest(*lists) for s in group if s is not None]
+    out["type"] = "string"
+    out["enum"] = spellings
+    if "default" in out:
+        out["default"] = normalise(out["default"])
+    return out
+
+
+def repeat_lists(spec: Spec) -> frozenset[str]:
+    """Names of the parameters sent as numbered repeats (`x-style: repeatList`)."""
+    return frozenset(
+        str(p["name"])
+        for operation in spec.openapi["paths"]["/"].values()
+        for p in operation.get("parameters", [])
+        if p.get("x-style") == REPEAT_LIST
+    )
+
+
 def load_schema(spec: Spec) -> Any:
-    """The spec's OpenAPI as a schemathesis schema, without the parameters the signer owns:
-    generating (or negating) them is pointless since the auth hook replaces them, and a negative
-    case whose only invalid part the hook repaired would be judged as accepted invalid data."""
+    """The spec's OpenAPI as a schemathesis schema, every parameter in its wire form
+    (`wire_schema`), without the parameters the signer owns: generating (or negating) them is
+    pointless since the auth hook replaces them, and a negative case whose only invalid part
+    the hook repaired would be judged as accepted invalid data."""
     raw = copy.deepcopy(dict(spec.openapi))  # schemathesis annotates what it loads
     for operation in raw["paths"]["/"].values():
         operation["parameters"] = [
-            p for p in operation.get("parameters", []) if p.get("name") not in _SIGNER_OWNED
+            {**p, "schema": wire_schema(p.get("schema") or {})}
+            for p in operation.get("parameters", [])
+            if p.get("name") not in _SIGNER_OWNED
         ]
         body = (operation.get("requestBody") or {}).get("content", {})
         for media in body.values():
@@ -65,6 +108,8 @@ def load_schema(spec: Spec) -> Any:
             props = schema.get("properties") or {}
             for name in _SIGNER_OWNED:
                 props.pop(name, None)
+            for name, prop in props.items():
+                props[name] = wire_schema(prop)
             if "required" in schema:
                 schema["required"] = [n for n in schema["required"] if n not in _SIGNER_OWNED]
     return schemathesis.openapi.from_dict(raw)
@@ -101,14 +146,35 @@ def normalise(value: object) -> str | list[str] | None:
     return str(value)
 
 
-def _clean(container: Mapping[str, Any] | None) -> dict[str, Any]:
+def _clean(
+    container: Mapping[str, Any] | None, repeated: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in (container or {}).items():
         if key in _SIGNER_OWNED:
             continue
+        if key in repeated and isinstance(value, list | tuple):
+            out.update(_numbered(str(key), value))
+            continue
         wire = normalise(value)
         if wire is not None:
             out[str(key)] = wire
+    return out
+
+
+def _numbered(name: str, items: Sequence[Any]) -> dict[str, str]:
+    """A repeat list on the wire: `Name.1=a&Name.2=b`; objects as `Name.1.Key=...`."""
+    out: dict[str, str] = {}
+    for n, item in enumerate(items, start=1):
+        if isinstance(item, Mapping):
+            for field, value in item.items():
+                wire = normalise(value)
+                if isinstance(wire, str):
+                    out[f"{name}.{n}.{field}"] = wire
+        else:
+            wire = normalise(item)
+            if isinstance(wire, str):
+                out[f"{name}.{n}"] = wire
     return out
 
 
@@ -126,6 +192,8 @@ def signing_auth(
     `before_send(case)` runs after cleaning and before signing (e.g. to arrange the case's id).
     """
 
+    repeated = repeat_lists(spec)
+
     class RpcSigningAuth:
         """Signs every generated case with signature V2 (protocol/signing.py)."""
 
@@ -133,8 +201,8 @@ def signing_auth(
             return True
 
         def set(self, case: Any, data: bool, context: Any) -> None:
-            query = _clean(case.query)
-            body = _clean(case.body) if isinstance(case.body, Mapping) else None
+            query = _clean(case.query, repeated)
+            body = _clean(case.body, repeated) if isinstance(case.body, Mapping) else None
             for params in (query, body or {}):
                 iid = params.get("InstanceId")
                 if safe_ids and isinstance(iid, str):
