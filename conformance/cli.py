@@ -74,15 +74,23 @@ def spec_build(document: Path | None, out: Path | None) -> None:
 
 
 @spec.command("check")
+@click.option(
+    "--metadata",
+    "metadata",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="API metadata file to compare with (default: the vendored spec/metadata/*.json)",
+)
 @_friendly
-def spec_check() -> None:
-    """Exit 1 if the committed spec is stale against the document and the profile."""
+def spec_check(metadata: tuple[Path, ...]) -> None:
+    """Exit 1 if the committed spec is stale against the document and the profile, or
+    disagrees with the vendor's API metadata (drift)."""
     from conformance.spec import check_spec
 
-    result = check_spec()
+    result = check_spec(metadata=metadata or None)
     for line in result.summary_lines():
         click.echo(line)
-    if result.stale:
+    if result.failed:
         sys.exit(1)
 
 

@@ -2,7 +2,9 @@
 
 Generation is pure and byte-stable (same document + profile -> same bytes), so `check_spec`
 regenerates in memory and compares with the committed files (docs/architecture.md#the-spec-pipeline;
-`spec check` exits 1 when they differ).
+`spec check` exits 1 when they differ). Both also hold
+each generated operation against the vendor's API metadata (`spec/metadata/`, a second source):
+`spec check` fails on any disagreement, `spec build` reports it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from conformance import resources
 from conformance.errors import SpecError
 from conformance.spec.catalogue import build_requirements, requirements_document
 from conformance.spec.document import parse_document
+from conformance.spec.metadata import (
+    MetadataComparison,
+    compare_operation,
+    default_metadata_files,
+    load_metadata,
+)
 from conformance.spec.model import Requirement
 from conformance.spec.openapi import build_openapi, dump_yaml
 from conformance.spec.profile import PROFILE_FILE, load_profile, profile_sha256
@@ -58,6 +66,11 @@ class GeneratedSpec:
     requirements: tuple[Requirement, ...]
     document_sha256: str
     profile_sha256: str
+
+    def compare_metadata(self, files: tuple[Path, ...]) -> tuple[MetadataComparison, ...]:
+        """This operation held against each metadata file (see `spec.metadata`)."""
+        openapi = yaml.safe_load(self.openapi_text)
+        return tuple(compare_operation(openapi, load_metadata(f)) for f in files)
 
 
 def _read_bytes(path: Path, what: str) -> bytes:
@@ -168,6 +181,7 @@ class BuildResult:
     document_sha256: str
     previous_document_sha256: str | None
     first_build: bool
+    metadata: tuple[MetadataComparison, ...] = ()
 
     @property
     def document_changed(self) -> bool:
@@ -185,7 +199,7 @@ class BuildResult:
         ]
         if self.first_build:
             lines.append("no previous catalogue at that place: every requirement is new")
-            return lines
+            return lines + _metadata_lines(self.metadata)
         if self.document_changed:
             lines.append(
                 "document changed: sha256 "
@@ -194,7 +208,11 @@ class BuildResult:
         if not (self.added or self.removed or self.changed):
             lines.append("requirements unchanged")
         lines += _id_lines(self.added, self.removed, self.changed)
-        return lines
+        return lines + _metadata_lines(self.metadata)
+
+
+def _metadata_lines(comparisons: tuple[MetadataComparison, ...]) -> list[str]:
+    return [line for c in comparisons for line in c.summary_lines()]
 
 
 def _id_lines(
@@ -208,12 +226,17 @@ def _id_lines(
 
 
 def build_spec(
-    document: Path | None = None, out: Path | None = None, *, profile: Path | None = None
+    document: Path | None = None,
+    out: Path | None = None,
+    *,
+    profile: Path | None = None,
+    metadata: tuple[Path, ...] | None = None,
 ) -> BuildResult:
     """Generate `out` (OpenAPI) and its sibling `<Action>.requirements.yaml` from `document`.
 
     Defaults: `spec/source/RebootInstance.txt` -> `spec/RebootInstance.openapi.yaml`, with the
-    shipped `spec/profile.yaml`.
+    shipped `spec/profile.yaml`; the result is compared with the shipped metadata files (or
+    `metadata`), for information.
     """
     spec_dir = resources.spec_dir()
     document = Path(document) if document is not None else spec_dir / DEFAULT_DOCUMENT
@@ -243,12 +266,16 @@ def build_spec(
         document_sha256=generated.document_sha256,
         previous_document_sha256=old_sha,
         first_build=previous_text is None,
+        metadata=generated.compare_metadata(
+            default_metadata_files() if metadata is None else metadata
+        ),
     )
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Whether the committed spec matches what the shipped document and profile generate."""
+    """Whether the committed spec matches what the shipped document and profile generate, and
+    whether it agrees with the vendor's metadata."""
 
     stale: bool
     summary: str
@@ -257,15 +284,31 @@ class CheckResult:
     removed: tuple[str, ...]
     changed: tuple[str, ...]
     document_changed: bool
+    metadata: tuple[MetadataComparison, ...] = ()
+
+    @property
+    def drifted(self) -> bool:
+        """Does some operation disagree with the metadata entry of its Action?"""
+        return any(c.drifted for c in self.metadata)
+
+    @property
+    def failed(self) -> bool:
+        """Stale files or metadata drift: `spec check` exits 1."""
+        return self.stale or self.drifted
 
     def summary_lines(self) -> list[str]:
         """Human-readable lines for the CLI."""
         return self.summary.splitlines()
 
 
-def check_spec(spec_dir: Path | None = None) -> CheckResult:
-    """Regenerate every `source/*.txt` of `spec_dir` in memory and compare with its files."""
+def check_spec(
+    spec_dir: Path | None = None, *, metadata: tuple[Path, ...] | None = None
+) -> CheckResult:
+    """Regenerate every `source/*.txt` of `spec_dir` in memory and compare with its files;
+    hold each operation against the metadata files (default: `spec_dir/metadata/*.json`)."""
     spec_dir = Path(spec_dir) if spec_dir is not None else resources.spec_dir()
+    metadata_files = default_metadata_files(spec_dir) if metadata is None else metadata
+    comparisons: list[MetadataComparison] = []
     documents = sorted((spec_dir / "source").glob("*.txt"))
     if not documents:
         raise SpecError(
@@ -307,12 +350,16 @@ def check_spec(spec_dir: Path | None = None) -> CheckResult:
                 f"(sha256 {old_sha} -> {generated.document_sha256})"
             )
         lines += _id_lines(a, r, c)
+        comparisons += generated.compare_metadata(metadata_files)
     stale = bool(stale_files)
     head = (
         "spec is stale: run `ecs-conformance spec build`"
         if stale
         else f"spec is up to date ({len(documents)} document(s))"
     )
+    if not metadata_files:
+        lines.append("metadata: no metadata file to compare with")
+    lines += _metadata_lines(tuple(comparisons))
     return CheckResult(
         stale=stale,
         summary="\n".join([head, *lines]),
@@ -321,4 +368,5 @@ def check_spec(spec_dir: Path | None = None) -> CheckResult:
         removed=tuple(removed),
         changed=tuple(changed),
         document_changed=document_changed,
+        metadata=tuple(comparisons),
     )

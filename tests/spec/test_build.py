@@ -187,6 +187,7 @@ def _copy_spec(tmp_path: Path) -> Path:
     (target / "source").mkdir(parents=True)
     shutil.copy(DOCUMENT, target / "source" / DOCUMENT.name)
     shutil.copy(SPEC_DIR / "profile.yaml", target / "profile.yaml")
+    shutil.copytree(SPEC_DIR / "metadata", target / "metadata")
     return target
 
 
