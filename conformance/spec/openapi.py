@@ -108,7 +108,7 @@ def dump_yaml(data: Any) -> str:
     return text
 
 
-def wire_booleans(profile: Mapping[str, Any]) -> dict[str, Any]:
+def wire_booleans(profile: EffectiveProfile) -> dict[str, Any]:
     """`x-wire-booleans`: the spellings of true and false a server must accept.
 
     The forms official clients send (`booleans.sent_by`) come first, in the profile's order,
@@ -120,7 +120,7 @@ def wire_booleans(profile: Mapping[str, Any]) -> dict[str, Any]:
         sent = tuple(str(pair[index]) for pair in booleans["sent_by"].values())
         out[word] = list(accepted_spellings(word, sent))
     out["case-insensitive"] = bool(booleans.get("case_insensitive", False))
-    out["source"] = "profile:shared.booleans"
+    out["source"] = f"profile:{profile.locate('booleans')}"
     return out
 
 
@@ -175,7 +175,7 @@ def _holds_json(p: Parameter) -> bool:
     return "JSON" in p.description and example[:1] in ("[", "{")
 
 
-def parameter_schema(p: Parameter, profile: Mapping[str, Any]) -> dict[str, Any]:
+def parameter_schema(p: Parameter, profile: EffectiveProfile) -> dict[str, Any]:
     """JSON Schema of one document parameter, typed as the document states it."""
     schema = document_type_schema(p.type)
     if schema["type"] == "string" and _holds_json(p):
@@ -190,7 +190,7 @@ def parameter_schema(p: Parameter, profile: Mapping[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _document_parameter(p: Parameter, profile: Mapping[str, Any], action: str) -> dict[str, Any]:
+def _document_parameter(p: Parameter, profile: EffectiveProfile, action: str) -> dict[str, Any]:
     schema = parameter_schema(p, profile)
     out: dict[str, Any] = {
         "name": p.name,
@@ -268,7 +268,7 @@ def _common_parameter(item: Mapping[str, Any], version: str) -> dict[str, Any]:
     }
 
 
-def _parameters(op: Operation, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _parameters(op: Operation, profile: EffectiveProfile) -> list[dict[str, Any]]:
     version = str(profile["api"]["version"])
     params = [_document_parameter(p, profile, op.action) for p in op.parameters]
     own = {p.name for p in op.parameters}
@@ -349,17 +349,17 @@ def gateway_variant(variant: Mapping[str, Any], tag: str) -> dict[str, Any]:
 def _gateway_variants(profile: EffectiveProfile) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for situation, entry in profile["gateway_errors"].items():
-        tag = _tag(profile, f"gateway_errors.{situation}") or "unsure"
+        tag = _tag(profile, f"gateway_errors.{situation}")
         out[situation] = [gateway_variant(v, tag) for v in entry["variants"]]
     return out
 
 
-def _tag(profile: EffectiveProfile, key: str) -> str | None:
-    return profile.tag(key)
-
-
-def _dryrun_tag(profile: EffectiveProfile) -> str:
-    return _tag(profile, "dryrun") or "doc"
+def _tag(profile: EffectiveProfile, key: str) -> str:
+    """The provenance tag of `key` (the profile's shape check makes sure there is one)."""
+    tag = profile.tag(key)
+    if tag is None:
+        raise ValueError(f"the profile gives no provenance tag for {key!r}")
+    return tag
 
 
 def _error_responses(op: Operation, profile: EffectiveProfile) -> dict[int, dict[str, Any]]:
@@ -367,7 +367,7 @@ def _error_responses(op: Operation, profile: EffectiveProfile) -> dict[int, dict
     for row in op.errors:
         entries.setdefault(row.http_status, []).append(_document_entry(row))
     dry = profile["dryrun"]
-    dry_tag = _dryrun_tag(profile)
+    dry_tag = _tag(profile, "dryrun")
     entries.setdefault(int(dry["http_status"]), []).append(
         {
             "code": str(dry["code"]),
@@ -520,7 +520,7 @@ def _dryrun_extension(op: Operation, profile: EffectiveProfile) -> dict[str, Any
             "code": str(dry["code"]),
             "http-status": int(dry["http_status"]),
             "message": str(dry["message"]),
-            "provenance": _dryrun_tag(profile),
+            "provenance": _tag(profile, "dryrun"),
         },
         "fails": sentences.get("fails-like-the-call", "the error the call would give"),
         "no-side-effects": sentences.get("no-side-effects", ""),

@@ -58,6 +58,7 @@ REQUIRED_KEYS = (
     "dryrun.http_status",
     "dryrun.message",
     "dryrun.text",
+    "dryrun.tag",
     "signatures.v2.text",
     "signatures.v3.text",
     "timestamp.text",
@@ -289,6 +290,11 @@ def _check_gateway_errors(node: Any, path: str) -> None:
             "the profile's 'shared.gateway_errors' must be a non-empty mapping", path=path
         )
     for situation, entry in node.items():
+        if isinstance(entry, dict) and not isinstance(entry.get("tag"), str):
+            raise SpecError(
+                f"the profile has no key 'shared.gateway_errors.{situation}.tag' (its source)",
+                path=path,
+            )
         variants = entry.get("variants") if isinstance(entry, dict) else None
         if not isinstance(variants, list) or not variants:
             raise SpecError(
