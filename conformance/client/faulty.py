@@ -43,8 +43,9 @@ class _PlusEncoding(ReferenceClient):
         from urllib.parse import quote_plus
 
         signed = dict(params)
-        if "InstanceId" in signed:
-            signed["InstanceId"] = quote_plus(signed["InstanceId"], safe="*")
+        name = self.spec.instance_parameter.name
+        if name in signed:
+            signed[name] = quote_plus(signed[name], safe="*")
         return sign_v2(method, signed, secret)
 
 
@@ -89,14 +90,14 @@ class _LostRequestId(ReferenceClient):
 class _ForceStopWhenUnset(ReferenceClient):
     def api_params(self, call: RebootCall) -> dict[str, str]:
         params = super().api_params(call)
-        params.setdefault("ForceStop", self.wire_bool(True))
+        params.setdefault(self.spec.force_parameter.name, self.wire_bool(True))
         return params
 
 
 class _DryRunDropped(ReferenceClient):
     def api_params(self, call: RebootCall) -> dict[str, str]:
         params = super().api_params(call)
-        params.pop("DryRun", None)
+        params.pop(self.spec.dry_run_parameter.name, None)
         return params
 
 
@@ -114,8 +115,9 @@ class _RetryAfter4xx(ReferenceClient):
 class _DuplicateInstanceId(ReferenceClient):
     def encode(self, params: Mapping[str, str]) -> str:
         encoded = super().encode(params)
-        if "InstanceId" in params and "Signature" in params:
-            return encoded + "&" + super().encode({"InstanceId": params["InstanceId"]})
+        name = self.spec.instance_parameter.name
+        if name in params and "Signature" in params:
+            return encoded + "&" + super().encode({name: params[name]})
         return encoded
 
 

@@ -87,22 +87,22 @@ class ReferenceClient:
     @cached_property
     def envelopes(self) -> Envelopes:
         """Envelope facts of the profile (request id header, content types)."""
-        return Envelopes.from_protocol(self.spec.protocol)
+        return Envelopes.from_profile(self.spec.profile)
 
     # -- overridable steps -------------------------------------------------------------------
     def wire_bool(self, value: bool) -> str:
         """A boolean as sent: the profile's canonical `true`/`false`."""
-        booleans = self.spec.protocol["booleans"]
-        return str(booleans["true"] if value else booleans["false"])
+        return self.spec.profile.booleans.spelling(value)
 
     def api_params(self, call: RebootCall) -> dict[str, str]:
         """The operation's own parameters; unset booleans are left out
         (docs/contracts.md#rebootcall)."""
-        params = {"InstanceId": call.instance_id}
+        spec = self.spec
+        params = {spec.instance_parameter.name: call.instance_id}
         if call.force_stop is not None:
-            params["ForceStop"] = self.wire_bool(call.force_stop)
+            params[spec.force_parameter.name] = self.wire_bool(call.force_stop)
         if call.dry_run is not None:
-            params["DryRun"] = self.wire_bool(call.dry_run)
+            params[spec.dry_run_parameter.name] = self.wire_bool(call.dry_run)
         return params
 
     def nonce(self) -> str:
@@ -162,7 +162,7 @@ class ReferenceClient:
                 access_key_secret=call.access_key_secret,
                 nonce=self.nonce(),
                 timestamp=self.timestamp(),
-                extra_headers={"accept": str(self.spec.protocol["formats"]["v3_accept"])},
+                extra_headers={"accept": self.spec.profile.formats.v3_accept},
             )
             return httpx.Request(self.method, f"{base}?{query}", headers=headers)
         params = dict(api)

@@ -9,6 +9,7 @@ API (docs/contracts.md#test-control), absent when `settings.control` is off.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -60,9 +61,10 @@ class _RpcEndpoint:
         self.behaviour = behaviour
         self.log_requests = log_requests
         self._rid_header = envelopes.request_id_header.encode("latin-1")
-        formats = spec.protocol.get("formats", {})
-        self._default_v2 = ResponseFormat(str(formats.get("default_v2", "XML")).upper())
-        self._default_v3 = ResponseFormat(str(formats.get("default_v3", "JSON")).upper())
+        self._instance_param = spec.instance_parameter.name
+        formats = spec.profile.formats
+        self._default_v2 = ResponseFormat(formats.default_v2.upper())
+        self._default_v3 = ResponseFormat(formats.default_v3.upper())
         internal = spec.conditions["injected_fault"]
         self._internal = (spec.error_status(internal), internal, spec.error_message(internal))
         self._plain = behaviour.is_reference
@@ -87,7 +89,7 @@ class _RpcEndpoint:
                 return
             request = self.gateway.authenticate(method, raw_query, headers, body)
             action = request.action
-            instance = request.api_params.get("InstanceId")
+            instance = request.api_params.get(self._instance_param)
             if self.behaviour.v3_unsupported and request.signature_version == "v3":
                 # a V2-only server reads Action from the query, finds none
                 raise ApiError.from_variant(
@@ -259,12 +261,6 @@ def _drop_request_id(payload: bytes, fmt: ResponseFormat) -> bytes:
     return re.sub(rb"<RequestId>[^<]*</RequestId>", b"", payload)
 
 
-def _protocol_with_host_id(protocol: Mapping[str, Any], host_id: str) -> dict[str, Any]:
-    envelopes = dict(protocol["envelopes"])
-    envelopes["error"] = {**envelopes["error"], "host_id": host_id}
-    return {**protocol, "envelopes": envelopes}
-
-
 class _EmulatorApp(Starlette):
     """Starlette with a fast path: `/` goes straight to the RPC endpoint.
 
@@ -310,15 +306,14 @@ def create_app(
         {c.access_key_id: c.access_key_secret for c in settings.credentials},
         operations.actions,
         spec.gateway_errors,
-        spec.protocol,
+        spec.profile,
         clock,
         verify_signatures=not behaviour.signature_not_checked,
         check_nonces=not behaviour.nonce_replay_allowed,
     )
-    protocol = spec.protocol
+    envelopes = Envelopes.from_profile(spec.profile)
     if settings.host_id:
-        protocol = _protocol_with_host_id(protocol, settings.host_id)
-    envelopes = Envelopes.from_protocol(protocol)
+        envelopes = dataclasses.replace(envelopes, host_id=settings.host_id)
     rpc = _RpcEndpoint(
         spec=spec,
         gateway=gateway,

@@ -15,7 +15,6 @@ from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.state import InstanceSnapshot, RebootResult, World
 from conformance.protocol.envelopes import ApiError
 from conformance.protocol.gateway import RpcRequest
-from conformance.protocol.wire import parse_bool
 from conformance.spec.model import Spec
 
 __all__ = ["DESCRIBE_ACTION", "Operations"]
@@ -55,14 +54,15 @@ class Operations:
             for result in RebootResult
             if result.refused
         }
-        booleans = spec.protocol.get("booleans", {})
-        self._true = str(booleans.get("true", "true"))
-        self._false = str(booleans.get("false", "false"))
+        # the spellings a server accepts: the Boolean schemas' x-wire-booleans
+        self._booleans = spec.profile.booleans
         self._bool_defaults = {
-            p.name: bool(parse_bool(p.default or "")) for p in spec.boolean_parameters
+            p.name: bool(self._booleans.parse(p.default or "")) for p in spec.boolean_parameters
         }
         self._required = tuple(p.name for p in spec.required_parameters)
-        self._instance_param = self._required[0] if self._required else "InstanceId"
+        self._instance_param = spec.instance_parameter.name
+        self._force_param = spec.force_parameter.name
+        self._dry_run_param = spec.dry_run_parameter.name
 
     # -- faults ------------------------------------------------------------------------------
     @staticmethod
@@ -73,8 +73,7 @@ class Operations:
         for row in spec.errors:
             if row.http_status >= 500 and row.code not in out:
                 out[row.code] = (row.http_status, row.code, spec.error_message(row.code))
-        extra = (spec.protocol.get("injectable_faults") or {}).get("extra_codes") or ()
-        for code in extra:
+        for code in spec.profile.injectable_fault_codes:
             if code in out:
                 continue
             try:
@@ -123,15 +122,16 @@ class Operations:
         value = params.get(name)
         behaviour = self.behaviour
         if value is None:
-            if name == "ForceStop" and behaviour.force_stop_default_true:
+            if name == self._force_param and behaviour.force_stop_default_true:
                 return True
             return self._bool_defaults.get(name, False)
+        booleans = self._booleans
         if behaviour.lenient_booleans:
-            return value.lower() == self._true
+            return value.lower() == booleans.spelling(True)
         if behaviour.case_sensitive_booleans:
-            parsed = {self._true: True, self._false: False}.get(value)
+            parsed = {booleans.spelling(True): True, booleans.spelling(False): False}.get(value)
         else:
-            parsed = parse_bool(value)
+            parsed = booleans.parse(value)
         if parsed is None:
             raise self._gateway("invalid_parameter", Name=name)
         return parsed
@@ -144,8 +144,8 @@ class Operations:
             if not params.get(name):
                 raise self._missing(name)
         flags = {name: self._boolean(params, name) for name in self._bool_defaults}
-        force_stop = flags.get("ForceStop", False)
-        dry_run = flags.get("DryRun", False)
+        force_stop = flags.get(self._force_param, False)
+        dry_run = flags.get(self._dry_run_param, False)
         behaviour = self.behaviour
         if dry_run and behaviour.dryrun_before_validation:
             return self._dry_run_passed(request_id)

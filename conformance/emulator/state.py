@@ -58,24 +58,21 @@ class Lifecycle:
     @classmethod
     def from_spec(cls, spec: Spec) -> Lifecycle:
         """Build from `load_spec()`: statuses, settle map, lock conditions
-        (docs/contracts.md#test-control)."""
-        life = spec.protocol["lifecycle"]
-        locks: dict[str, RebootResult] = {}
-        conditions = spec.protocol.get("conditions") or {}
-        for name, entry in conditions.items():
-            if isinstance(entry, Mapping) and "lock" in entry:
-                locks[str(entry["lock"])] = RebootResult(name)
-        if not locks:  # fall back to the documented code of each lock reason
-            by_code = {code: name for name, code in spec.conditions.items()}
-            for reason, code in spec.lock_errors.items():
-                if code in by_code:
-                    locks[reason] = RebootResult(by_code[code])
+        (docs/contracts.md#test-control); each lock reason refuses with the condition whose
+        documented code it provokes."""
+        life = spec.lifecycle
+        by_code = {code: name for name, code in spec.conditions.items()}
+        locks = {
+            reason: RebootResult(by_code[code])
+            for reason, code in spec.lock_errors.items()
+            if code in by_code
+        }
         return cls(
-            statuses=tuple(life["statuses"]),
-            settle=dict(life["settle"]),
+            statuses=life.statuses,
+            settle=dict(life.settle),
             precondition=spec.precondition_status,
             resulting=spec.resulting_status,
-            disk_ok_status=str(life["disk_ok_status"]),
+            disk_ok_status=life.disk_ok_status,
             lock_conditions=locks,
         )
 

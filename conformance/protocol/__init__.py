@@ -26,7 +26,7 @@ from conformance.protocol.signing import (
     verify_v2,
     verify_v3,
 )
-from conformance.protocol.wire import WireError, parse_bool
+from conformance.protocol.wire import WireError
 
 __all__ = [
     "ApiError",
@@ -40,7 +40,6 @@ __all__ = [
     "WireError",
     "WireResponse",
     "new_request_id",
-    "parse_bool",
     "parse_response",
     "sign_v2",
     "sign_v3",

@@ -1,8 +1,8 @@
 """JSON and XML response bodies: success and error envelopes, `ApiError`, `WireResponse`.
 
 The envelope facts (content types, error fields, XML roots, HostId, Recommend template, request
-id header) are read from the protocol profile (`spec/profile.yaml`, or the OpenAPI `x-protocol`
-extension that carries the same sections); none is typed here (docs/protocol.md#responses).
+id header) are read from the spec's typed profile (`Spec.profile`, built from the OpenAPI
+`x-protocol`); none is typed here (docs/protocol.md#responses).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 from xml.sax.saxutils import escape
 
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorVariant
 
 __all__ = [
@@ -131,7 +132,7 @@ def _xml_elements(fields: Mapping[str, object], out: list[str]) -> None:
 class Envelopes:
     """Renders success and error bodies from the profile's envelope facts.
 
-    Build it with `Envelopes.from_protocol(profile)`.
+    Build it with `Envelopes.from_profile(spec.profile)`.
     """
 
     content_types: Mapping[ResponseFormat, str]
@@ -148,19 +149,17 @@ class Envelopes:
     )
 
     @classmethod
-    def from_protocol(cls, protocol: Mapping[str, Any]) -> Envelopes:
-        """Read the `formats` and `envelopes` sections of the profile (or of `x-protocol`)."""
-        envelopes = protocol["envelopes"]
-        error = envelopes["error"]
-        content_types = protocol["formats"]["content_types"]
+    def from_profile(cls, profile: Profile) -> Envelopes:
+        """The envelope and format facts of a typed profile (`Spec.profile`)."""
+        e = profile.envelopes
         return cls(
-            content_types={f: str(content_types[f.value]) for f in ResponseFormat},
-            error_fields=tuple(str(f) for f in error["fields"]),
-            error_xml_root=str(error["xml_root"]),
-            host_id=str(error["host_id"]),
-            recommend=str(error.get("recommend", "")),
-            success_xml_root=str(envelopes["success"]["xml_root"]),
-            request_id_header=str(envelopes["request_id_header"]).lower(),
+            content_types={f: profile.formats.content_type(f.value) for f in ResponseFormat},
+            error_fields=e.error_fields,
+            error_xml_root=e.error_xml_root,
+            host_id=e.host_id,
+            recommend=e.recommend,
+            success_xml_root=e.success_xml_root,
+            request_id_header=e.request_id_header,
         )
 
     def content_type(self, fmt: ResponseFormat) -> str:
@@ -259,7 +258,7 @@ class WireResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes = field(repr=False)
-    request_id_header: str = field(default="x-acs-request-id", repr=False)
+    request_id_header: str | None = field(default=None, repr=False)  # None: body only
 
     @property
     def content_type(self) -> str | None:
@@ -342,7 +341,10 @@ class WireResponse:
     @property
     def request_id(self) -> str | None:
         """The body's `RequestId`, else the request id header, else None."""
-        return self._field("RequestId") or self.headers.get(self.request_id_header)
+        from_body = self._field("RequestId")
+        if from_body or self.request_id_header is None:
+            return from_body
+        return self.headers.get(self.request_id_header)
 
 
 def parse_response(
@@ -350,10 +352,12 @@ def parse_response(
     headers: Mapping[str, str] | Any,
     body: bytes,
     *,
-    request_id_header: str = "x-acs-request-id",
+    request_id_header: str | None = None,
 ) -> WireResponse:
     """Build a `WireResponse`, lower-casing header names (`headers` may be any mapping or a list
-    of pairs). `request_id_header` comes from `Envelopes.request_id_header` when known."""
+    of pairs). `request_id_header` (`Spec.profile.envelopes.request_id_header`) is where the
+    request id is looked for when the body has none."""
     items = headers.items() if isinstance(headers, Mapping) else headers
     lowered = {str(k).lower(): str(v) for k, v in items}
-    return WireResponse(status, lowered, body, request_id_header.lower())
+    header = None if request_id_header is None else request_id_header.lower()
+    return WireResponse(status, lowered, body, header)

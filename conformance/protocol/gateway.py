@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from conformance.protocol.envelopes import ApiError, ResponseFormat
 from conformance.protocol.signing import (
@@ -36,6 +35,7 @@ from conformance.protocol.wire import (
     parse_timestamp,
     parse_urlencoded,
 )
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorVariant
 
 __all__ = ["Gateway", "NonceStore", "RpcRequest"]
@@ -51,9 +51,6 @@ _V3_REQUIRED = (
     ("x-acs-version", "Version"),
     ("x-acs-date", "Timestamp"),
     ("x-acs-signature-nonce", "SignatureNonce"),
-)
-_V2_COMMON = frozenset(
-    (*_V2_REQUIRED, "SignatureMethod", "SignatureVersion", "Format", "SecurityToken")
 )
 
 
@@ -136,7 +133,7 @@ class Gateway:
     """Authenticates raw RPC requests against credentials, actions and the profile's errors.
 
     >>> # gw = Gateway({"testid": "testsecret"}, {"RebootInstance": "2014-05-26"},
-    >>> #              spec.gateway_errors, spec.protocol)
+    >>> #              spec.gateway_errors, spec.profile)
     >>> # request = gw.authenticate("GET", raw_query, headers, body)   # or ApiError
     """
 
@@ -145,7 +142,7 @@ class Gateway:
         credentials: Mapping[str, str],
         actions: Mapping[str, str],
         gateway_errors: Mapping[str, tuple[ErrorVariant, ...]],
-        protocol: Mapping[str, Any],
+        profile: Profile,
         clock: Callable[[], float] = time.time,
         *,
         verify_signatures: bool = True,
@@ -159,14 +156,11 @@ class Gateway:
         self._verify = verify_signatures
         self._check_nonces = check_nonces
         self._check_timestamps = check_timestamps
-        self._max_skew = float(protocol["timestamp"]["max_skew_seconds"])
-        formats = protocol.get("formats", {})
-        self._default_v2 = ResponseFormat(str(formats.get("default_v2", "XML")).upper())
-        self._default_v3 = ResponseFormat(str(formats.get("default_v3", "JSON")).upper())
-        methods = protocol.get("api", {}).get("methods", ("GET", "POST"))
-        self._methods = frozenset(str(m).upper() for m in methods)
-        common = protocol.get("common_parameters")
-        self._common = frozenset(str(p["name"]) for p in common) if common else _V2_COMMON
+        self._max_skew = float(profile.timestamp.max_skew_seconds)
+        self._default_v2 = ResponseFormat(profile.formats.default_v2.upper())
+        self._default_v3 = ResponseFormat(profile.formats.default_v3.upper())
+        self._methods = frozenset(profile.api.methods)
+        self._common = frozenset(profile.common_parameter_names)
         self._nonces = NonceStore(self._max_skew)
 
     def reset(self) -> None:

@@ -1,4 +1,4 @@
-"""RPC wire primitives: percent-encoding, canonical query, form/query parsing, booleans, timestamps.
+"""RPC wire primitives: percent-encoding, canonical query, form/query parsing, timestamps.
 
 Everything here is on the emulator's hot path (one call per parameter per request), so the
 encoders use precomputed tables and precompiled patterns instead of generic helpers.
@@ -19,7 +19,6 @@ __all__ = [
     "format_timestamp",
     "merge_params",
     "new_nonce",
-    "parse_bool",
     "parse_timestamp",
     "parse_urlencoded",
     "percent_encode",
@@ -37,8 +36,6 @@ _NEEDS_ENCODING = re.compile(r"[^A-Za-z0-9\-_.~]")
 # A `%` not followed by two hex digits: a malformed escape.
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _TIMESTAMP_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
-_TRUE = "true"
-_FALSE = "false"
 
 
 class WireError(Exception):
@@ -149,16 +146,6 @@ def merge_params(
                 raise WireError(f"parameter {shown} is given more than once")
             merged[name] = value
     return merged
-
-
-def parse_bool(value: str) -> bool | None:
-    """`true`/`false` in any letter case (docs/protocol.md#booleans); None for anything else."""
-    lowered = value.lower()
-    if lowered == _TRUE:
-        return True
-    if lowered == _FALSE:
-        return False
-    return None
 
 
 def format_timestamp(dt: datetime | None = None) -> str:

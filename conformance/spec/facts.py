@@ -16,23 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain, zip_longest
 from typing import Any
 
 from conformance.errors import SpecError
 
 __all__ = [
-    "Api",
-    "Booleans",
+    "ApiFacts",
+    "BooleanFacts",
     "CommonParameter",
-    "Envelopes",
+    "EnvelopeFacts",
     "Fact",
-    "Formats",
-    "Lifecycle",
+    "FormatFacts",
+    "LifecycleFacts",
     "NamedParameters",
     "Profile",
-    "Signatures",
-    "Timestamp",
+    "SignatureFacts",
+    "TimestampFacts",
     "accepted_spellings",
 ]
 
@@ -46,7 +47,7 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class Api:
+class ApiFacts:
     """Endpoint, methods and schemes (profile `api`)."""
 
     product: str
@@ -92,11 +93,11 @@ def accepted_spellings(word: str, sent: tuple[str, ...] = ()) -> tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Booleans:
+class BooleanFacts:
     """How booleans travel: the profile's words, case rule, the SDKs' spellings, and the
     spellings a server must accept (an OpenAPI Boolean schema's `x-wire-booleans`).
 
-    >>> b = Booleans("true", "false", True, {"python": ("True", "False")}, Fact(""))
+    >>> b = BooleanFacts("true", "false", True, {"python": ("True", "False")}, Fact(""))
     >>> b.spelling(True), b.parse("TRUE"), b.parse("1"), b.accepted(False)
     ('true', True, None, ('False', 'false', 'FALSE'))
     """
@@ -130,17 +131,20 @@ class Booleans:
     def parse(self, text: str) -> bool | None:
         """True or False for a spelling a server must accept; None for anything else (any
         letter case when `case_insensitive`, else only the listed spellings)."""
-        for value in (True, False):
-            if self.case_insensitive:
-                if text.lower() == self.spelling(value).lower():
-                    return value
-            elif text in self.accepted(value):
-                return value
-        return None
+        if self.case_insensitive:
+            return self._spellings.get(text.lower())
+        return self._spellings.get(text)
+
+    @cached_property
+    def _spellings(self) -> dict[str, bool]:
+        # a table, as the emulator parses every boolean of every request
+        if self.case_insensitive:
+            return {self.true.lower(): True, self.false.lower(): False}
+        return {s: value for value in (True, False) for s in self.accepted(value)}
 
 
 @dataclass(frozen=True)
-class Formats:
+class FormatFacts:
     """Response formats and the content types official clients parse (profile `formats`)."""
 
     default_v2: str
@@ -156,7 +160,7 @@ class Formats:
 
 
 @dataclass(frozen=True)
-class Envelopes:
+class EnvelopeFacts:
     """Success and error bodies (profile `envelopes`)."""
 
     success_status: int
@@ -177,7 +181,7 @@ class Envelopes:
 
 
 @dataclass(frozen=True)
-class Signatures:
+class SignatureFacts:
     """Signature V2 and V3 constants (profile `signatures`)."""
 
     v2_method: str
@@ -190,7 +194,7 @@ class Signatures:
 
 
 @dataclass(frozen=True)
-class Timestamp:
+class TimestampFacts:
     """The timestamp shape and the accepted clock skew (profile `timestamp`)."""
 
     format: str  # strftime pattern
@@ -199,7 +203,7 @@ class Timestamp:
 
 
 @dataclass(frozen=True)
-class Lifecycle:
+class LifecycleFacts:
     """Instance statuses and locks of the operation's document family (profile `lifecycle`)."""
 
     statuses: tuple[str, ...]
@@ -214,16 +218,16 @@ class Lifecycle:
 class Profile:
     """The operation's protocol profile, typed. Built by `Profile.from_mapping(x_protocol)`."""
 
-    api: Api
+    api: ApiFacts
     common_parameters: tuple[CommonParameter, ...]
     tolerated_parameters: NamedParameters
     hidden_parameters: NamedParameters | None
-    booleans: Booleans
-    formats: Formats
-    envelopes: Envelopes
-    signatures: Signatures
-    timestamp: Timestamp
-    lifecycle: Lifecycle | None  # None: the operation belongs to no document family
+    booleans: BooleanFacts
+    formats: FormatFacts
+    envelopes: EnvelopeFacts
+    signatures: SignatureFacts
+    timestamp: TimestampFacts
+    lifecycle: LifecycleFacts | None  # None: the operation belongs to no document family
     injectable_fault_codes: tuple[str, ...]
     client_facts: Mapping[str, Fact]  # clients.<name>: nonce, retries, unusable_response, ...
 
@@ -252,7 +256,7 @@ class Profile:
         hidden = data.get("hidden_parameters")
         life = data.get("lifecycle")
         return cls(
-            api=Api(
+            api=ApiFacts(
                 product=str(r.get(api, "api", "product")),
                 version=str(r.get(api, "api", "version")),
                 style=str(api.get("style", "")),
@@ -266,7 +270,7 @@ class Profile:
             common_parameters=tuple(_common(item) for item in r.node_list("common_parameters")),
             tolerated_parameters=_named(r.node("tolerated_parameters")),
             hidden_parameters=None if hidden is None else _named(hidden),
-            booleans=Booleans(
+            booleans=BooleanFacts(
                 true=str(r.get(booleans, "booleans", "true")),
                 false=str(r.get(booleans, "booleans", "false")),
                 case_insensitive=bool(booleans.get("case_insensitive", False)),
@@ -276,7 +280,7 @@ class Profile:
                 },
                 fact=_fact(booleans),
             ),
-            formats=Formats(
+            formats=FormatFacts(
                 default_v2=str(r.get(formats, "formats", "default_v2")),
                 default_v3=str(r.get(formats, "formats", "default_v3")),
                 v3_accept=str(r.get(formats, "formats", "v3_accept")),
@@ -287,7 +291,7 @@ class Profile:
                 v3_json=_fact(formats.get("v3_json")),
                 fact=_fact(formats),
             ),
-            envelopes=Envelopes(
+            envelopes=EnvelopeFacts(
                 success_status=int(r.get(success, "envelopes.success", "http_status")),
                 success_xml_root=str(r.get(success, "envelopes.success", "xml_root")),
                 error_fields=tuple(str(f) for f in r.get(error, "envelopes.error", "fields")),
@@ -300,7 +304,7 @@ class Profile:
                 both_signals=_fact(envelopes.get("both_signals")),
                 request_id=_fact(envelopes.get("request_id")),
             ),
-            signatures=Signatures(
+            signatures=SignatureFacts(
                 v2_method=str(r.get(v2, "signatures.v2", "method")),
                 v2_version=str(r.get(v2, "signatures.v2", "version")),
                 v3_algorithm=str(r.get(v3, "signatures.v3", "algorithm")),
@@ -311,7 +315,7 @@ class Profile:
                 v3=_fact(v3),
                 plus_space=_fact(v2.get("plus_space")),
             ),
-            timestamp=Timestamp(
+            timestamp=TimestampFacts(
                 format=str(r.get(timestamp, "timestamp", "format")),
                 max_skew_seconds=int(r.get(timestamp, "timestamp", "max_skew_seconds")),
                 fact=_fact(timestamp),
@@ -387,9 +391,9 @@ def _common(item: Mapping[str, Any]) -> CommonParameter:
     )
 
 
-def _lifecycle(r: _Reader, life: Mapping[str, Any]) -> Lifecycle:
+def _lifecycle(r: _Reader, life: Mapping[str, Any]) -> LifecycleFacts:
     transient = life.get("transient_alternatives") or {}
-    return Lifecycle(
+    return LifecycleFacts(
         statuses=tuple(str(s) for s in r.get(life, "lifecycle", "statuses")),
         settle={str(k): str(v) for k, v in (life.get("settle") or {}).items()},
         lock_reasons=tuple(str(s) for s in life.get("lock_reasons") or ()),

@@ -289,7 +289,6 @@ def load_spec(openapi_path: Path | None = None) -> Spec:
             if lk.get("error")
         },
         gateway_errors=gateway,
-        protocol=r.get(operation, "x-protocol"),
         profile=_profile(r, operation),
         requirements=requirements,
         document_sha256=str(r.get(doc, "info", "x-document-sha256")),

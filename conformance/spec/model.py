@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import SpecError
-from conformance.spec.facts import Lifecycle, Profile
+from conformance.spec.facts import LifecycleFacts, Profile
 
 __all__ = [
     "CLIENT_ONLY_KINDS",
@@ -288,7 +288,6 @@ class Spec:
     conditions: Mapping[str, str]  # arranged condition -> documented code (x-conditions)
     lock_errors: Mapping[str, str]  # lock reason -> documented code (x-locks)
     gateway_errors: Mapping[str, tuple[ErrorVariant, ...]]  # situation -> accepted variants
-    protocol: Mapping[str, Any]  # x-protocol: the profile's facts as plain data
     profile: Profile  # x-protocol as typed views (conformance.spec.facts)
     requirements: tuple[Requirement, ...]
     document_sha256: str
@@ -332,7 +331,7 @@ class Spec:
         return self._role(ROLE_FORCE, "forced-restart")
 
     @property
-    def lifecycle(self) -> Lifecycle:
+    def lifecycle(self) -> LifecycleFacts:
         """The instance lifecycle of the operation's document family (profile `lifecycle`)."""
         if self.profile.lifecycle is None:
             raise SpecError(

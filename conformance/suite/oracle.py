@@ -15,9 +15,8 @@ applicable code is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from conformance.targets.base import Condition
 
@@ -54,7 +53,7 @@ class Expected:
     def describe(self, spec: Spec) -> str:
         """In words, with statuses and messages from the spec."""
         if self.kind == "success":
-            return f"HTTP {spec.protocol['envelopes']['success']['http_status']} with a RequestId"
+            return f"HTTP {spec.profile.envelopes.success_status} with a RequestId"
         if self.kind == "dryrun":
             d = spec.dryrun
             return f"HTTP {d.http_status} {d.code}: {d.message!r}"
@@ -75,11 +74,12 @@ class LifecycleOracle:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        life: Mapping[str, Any] = spec.protocol.get("lifecycle", {}) or {}
-        self.statuses: tuple[str, ...] = tuple(str(s) for s in life.get("statuses", ()) or ())
-        settle = life.get("settle") or {spec.resulting_status: spec.settled_status}
-        self.settle_map: dict[str, str] = {str(k): str(v) for k, v in settle.items()}
-        self.disk_ok_status = str(life.get("disk_ok_status", "In_use"))
+        life = spec.lifecycle
+        self.statuses: tuple[str, ...] = life.statuses
+        self.settle_map: dict[str, str] = dict(
+            life.settle or {spec.resulting_status: spec.settled_status}
+        )
+        self.disk_ok_status = life.disk_ok_status
         self.precondition = spec.precondition_status
         self.resulting = spec.resulting_status
         self.settled = spec.settled_status
@@ -91,7 +91,7 @@ class LifecycleOracle:
         self.code_disk = cond.get("disk_not_ready")
         self.code_kms = cond.get("kms_unauthorized")
         self.code_fault = cond.get("injected_fault")
-        self.success_status = int(spec.protocol["envelopes"]["success"]["http_status"])
+        self.success_status = spec.profile.envelopes.success_status
 
     # -- prediction -------------------------------------------------------------------------
     def refusals(self, instance: ModelInstance | None) -> frozenset[str]:

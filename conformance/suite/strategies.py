@@ -9,12 +9,8 @@ spec; nothing of the document is re-typed here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hypothesis import strategies as st
 
-from conformance.protocol.wire import parse_bool
 from conformance.spec.model import Spec
 from conformance.targets.base import NOT_FOUND_PREFIX, Condition
 
@@ -41,10 +37,6 @@ ID_SPECIAL_CHARACTERS = (" ", "*", "~", "+", "/", "%", "&", "=", "?", "#", ":", 
 OTHER_DISK_STATUSES = ("Creating", "Attaching", "Detaching", "ReIniting", "Unavailable")
 
 
-def _booleans(spec: Spec) -> Mapping[str, Any]:
-    return spec.protocol.get("booleans", {}) or {}
-
-
 def case_variants(word: str) -> st.SearchStrategy[str]:
     """Every upper/lower-case spelling of `word` (`true`, `True`, `tRuE`, ...)."""
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
@@ -53,16 +45,15 @@ def case_variants(word: str) -> st.SearchStrategy[str]:
 
 
 def boolean_spellings(spec: Spec, value: bool) -> st.SearchStrategy[str]:
-    """Valid wire spellings of `value`: every case variant when the profile says booleans are
-    case-insensitive, else the canonical spelling only."""
-    b = _booleans(spec)
-    word = str(b.get("true" if value else "false", "true" if value else "false"))
-    if b.get("case_insensitive", True):
-        return case_variants(word)
-    return st.just(word)
+    """Valid wire spellings of `value` (the Boolean schemas' `x-wire-booleans`): every case
+    variant when booleans are case-insensitive, else the listed spellings."""
+    b = spec.profile.booleans
+    if b.case_insensitive:
+        return case_variants(b.spelling(value))
+    return st.sampled_from(b.accepted(value))
 
 
-def invalid_booleans() -> st.SearchStrategy[str]:
+def invalid_booleans(spec: Spec) -> st.SearchStrategy[str]:
     """Non-empty strings that are no spelling of true or false: numbers, yes/no, padded or
     truncated words, arbitrary text. (The empty string is left out: whether `DryRun=` counts as
     absent is not documented.)"""
@@ -77,7 +68,8 @@ def invalid_booleans() -> st.SearchStrategy[str]:
         min_size=1,
         max_size=12,
     )
-    return st.one_of(near, padded, text).filter(lambda s: s and parse_bool(s) is None)
+    parse = spec.profile.booleans.parse
+    return st.one_of(near, padded, text).filter(lambda s: s and parse(s) is None)
 
 
 def id_suffixes(max_size: int = 6) -> st.SearchStrategy[str]:
@@ -98,10 +90,6 @@ def not_found_ids() -> st.SearchStrategy[str]:
     )
 
 
-def _lifecycle(spec: Spec) -> Mapping[str, Any]:
-    return spec.protocol.get("lifecycle", {}) or {}
-
-
 def passing_condition(spec: Spec) -> Condition:
     """The one condition in which the reboot is allowed (the precondition status, no locks)."""
     return Condition(spec.precondition_status)
@@ -110,9 +98,9 @@ def passing_condition(spec: Spec) -> Condition:
 def conditions(spec: Spec, *, locks: bool = True) -> st.SearchStrategy[Condition]:
     """Arranged conditions: every status x the locks that matter x disk x KMS
     (docs/contracts.md#test-control)."""
-    life = _lifecycle(spec)
-    statuses = list(life.get("statuses") or [spec.precondition_status])
-    disk_ok = str(life.get("disk_ok_status", "In_use"))
+    life = spec.lifecycle
+    statuses = list(life.statuses or [spec.precondition_status])
+    disk_ok = life.disk_ok_status
     lock_reasons = sorted(spec.lock_errors)
     lock_sets = (
         st.lists(st.sampled_from(lock_reasons), unique=True, max_size=len(lock_reasons)).map(tuple)
@@ -132,7 +120,7 @@ def conditions(spec: Spec, *, locks: bool = True) -> st.SearchStrategy[Condition
 def refusing_conditions(spec: Spec) -> st.SearchStrategy[Condition]:
     """Conditions under which the reboot is refused (at least one documented code applies)."""
     passing = passing_condition(spec)
-    disk_ok = str(_lifecycle(spec).get("disk_ok_status", "In_use"))
+    disk_ok = spec.lifecycle.disk_ok_status
     return conditions(spec).filter(
         lambda c: (
             not (
@@ -148,10 +136,9 @@ def refusing_conditions(spec: Spec) -> st.SearchStrategy[Condition]:
 def extra_parameters(spec: Spec) -> st.SearchStrategy[dict[str, str]]:
     """Hidden and tolerated parameters official clients add (profile `hidden_parameters`,
     `tolerated_parameters`), with plausible values; `SignatureType` empty as the old SDK sends."""
-    proto = spec.protocol
-    hidden = list((proto.get("hidden_parameters") or {}).get("names", []))
-    tolerated = list((proto.get("tolerated_parameters") or {}).get("names", []))
-    names = hidden + tolerated
+    profile = spec.profile
+    hidden = list(profile.hidden_parameters.names) if profile.hidden_parameters else []
+    names = hidden + list(profile.tolerated_parameters.names)
     if not names:
         return st.just({})
 

@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 from conformance.config import Credentials
 from conformance.protocol.envelopes import WireResponse, parse_response
 from conformance.protocol.signing import signed_headers_v3, signed_params_v2
-from conformance.protocol.wire import parse_bool, percent_encode
+from conformance.protocol.wire import percent_encode
+from conformance.spec.facts import BooleanFacts
+from conformance.spec.model import Spec
 from conformance.targets.base import NOT_FOUND_PREFIX
 
 __all__ = [
@@ -66,18 +68,43 @@ class DestructiveCallRefused(unittest.SkipTest):
 class SafetyGuard:
     """docs/contracts.md#safety-rules, enforced in one place: against a host that is not loopback,
     only `DryRun=true` calls of the operation unless destructive calls are allowed, and then only on
-    the named instances (`allowed_ids`; None = any)."""
+    the named instances (`allowed_ids`; None = any). Build it with `SafetyGuard.for_spec`."""
 
     operation: str
+    dry_run_parameter: str
+    instance_parameter: str
+    booleans: BooleanFacts
     destructive_allowed: bool
     allowed_ids: frozenset[str] | None = None
     why: str = ""
 
+    @classmethod
+    def for_spec(
+        cls,
+        spec: Spec,
+        *,
+        destructive_allowed: bool,
+        allowed_ids: frozenset[str] | None = None,
+        why: str = "",
+    ) -> SafetyGuard:
+        """The guard of `spec`'s operation: its DryRun and instance parameters, its booleans."""
+        return cls(
+            operation=spec.action,
+            dry_run_parameter=spec.dry_run_parameter.name,
+            instance_parameter=spec.instance_parameter.name,
+            booleans=spec.profile.booleans,
+            destructive_allowed=destructive_allowed,
+            allowed_ids=allowed_ids,
+            why=why,
+        )
+
     def check(self, action: str, params: Mapping[str, str]) -> None:
         """Raise `DestructiveCallRefused` for a call the rules forbid."""
-        if action != self.operation or parse_bool(params.get("DryRun", "")) is True:
+        if action != self.operation:
             return
-        instance = params.get("InstanceId")
+        if self.booleans.parse(params.get(self.dry_run_parameter, "")) is True:
+            return
+        instance = params.get(self.instance_parameter)
         if instance is not None and instance.startswith(NOT_FOUND_PREFIX):
             return  # such an id names no instance: nothing can be rebooted
         if not self.destructive_allowed:
@@ -258,9 +285,13 @@ class _Pool:
 class HttpServerTarget:
     """A server under test reached over HTTP(S).
 
+    `version` is the API version every call carries (`Spec.version`); `request_id_header`
+    where an answer's request id is looked for when its body has none
+    (`Spec.profile.envelopes.request_id_header`).
+
     >>> from conformance.config import Credentials
-    >>> t = HttpServerTarget("http://127.0.0.1:1", Credentials("id", "s"), timeout_s=0.5)
-    >>> t.call("RebootInstance", {"InstanceId": "i-1", "DryRun": "true"}).error is not None
+    >>> t = HttpServerTarget("http://127.0.0.1:1", Credentials("id", "s"), 0.5, version="v1")
+    >>> t.call("SomeAction", {"Id": "i-1"}).error is not None
     True
     """
 
@@ -270,9 +301,9 @@ class HttpServerTarget:
         credentials: Credentials,
         timeout_s: float = 5.0,
         *,
-        version: str = "2014-05-26",
+        version: str,
         guard: SafetyGuard | None = None,
-        request_id_header: str = "x-acs-request-id",
+        request_id_header: str | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

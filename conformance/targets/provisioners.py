@@ -221,7 +221,8 @@ class FixturesProvisioner:
     (docs/contracts.md#black-box-fixtures).
 
     `arrange` only finds: it returns the id of a listed instance in the asked condition, or
-    None (then `missing_reason` says which condition no fixture provides).
+    None (then `missing_reason` says which condition no fixture provides). `statuses` and
+    `disk_ok_status` are the spec's lifecycle facts (`Spec.lifecycle`).
     """
 
     name = "fixtures"
@@ -231,8 +232,8 @@ class FixturesProvisioner:
         path: Path | None,
         target: HttpServerTarget,
         *,
-        statuses: Sequence[str] = (),
-        disk_ok_status: str = "In_use",
+        statuses: Sequence[str],
+        disk_ok_status: str,
         wait_s: float = 0.0,
         poll_s: float = 2.0,
     ) -> None:

@@ -200,15 +200,15 @@ def _lock_reason(spec: Spec, condition: str) -> str:
 def _arrangement(spec: Spec, condition: str) -> dict[str, Any] | None:
     """The control PUT body that provokes a condition (None: leave the instance absent)."""
     running = spec.precondition_status
-    life = spec.protocol["lifecycle"]
+    life = spec.lifecycle
     if condition == "not_found":
         return None
     if condition == "status_not_running":
-        return {"Status": next(s for s in life["statuses"] if s != running)}
+        return {"Status": next(s for s in life.statuses if s != running)}
     if condition in ("lock_security", "lock_financial"):
         return {"Status": running, "OperationLocks": [_lock_reason(spec, condition)]}
     if condition == "disk_not_ready":
-        return {"Status": running, "DiskStatus": life["disk_ok_status"] + "_not"}
+        return {"Status": running, "DiskStatus": life.disk_ok_status + "_not"}
     if condition == "kms_unauthorized":
         return {"Status": running, "KmsKeyAccessible": False}
     raise KeyError(condition)

@@ -173,9 +173,8 @@ def assert_envelope(spec: Spec, response: RawResponse, *, status_range: range = 
     data = envelope_fields(response)
     for name in ("RequestId", "Code", "Message"):
         assert isinstance(data.get(name), str) and data[name], f"{name} missing: {data}"
-    header = spec.protocol["envelopes"].get("request_id_header")
-    if header:
-        assert response.headers.get(header.lower()) == data["RequestId"]
+    header = spec.profile.envelopes.request_id_header
+    assert response.headers.get(header) == data["RequestId"]
     assert known_error(spec, data["Code"], response.status, data["Message"]), data
     return data
 
@@ -185,7 +184,8 @@ def assert_http_layer_refusal(spec: Spec, response: RawResponse) -> None:
     if response.closed_without_answer:
         return
     assert 400 <= response.status < 500, (response.status, response.body[:200])
-    if "x-acs-request-id" in response.headers or "xml" in response.headers.get("content-type", ""):
+    header = spec.profile.envelopes.request_id_header
+    if header in response.headers or "xml" in response.headers.get("content-type", ""):
         assert_envelope(spec, response)
 
 
@@ -400,7 +400,7 @@ def test_head_is_refused_without_a_body(
 ) -> None:
     response = raw_exchange(bad_emulator.port, request_bytes("HEAD", b"/"), head=True)
     assert 400 <= response.status < 500
-    assert response.headers.get("x-acs-request-id")
+    assert response.headers.get(spec.profile.envelopes.request_id_header)
     assert_alive(bad_emulator, signer)
 
 
@@ -542,7 +542,7 @@ _param_lists = st.lists(st.tuples(_names, _values), max_size=8)
 
 
 def _known_names(spec: Spec) -> set[str]:
-    names = {p["name"] for p in spec.protocol["common_parameters"]}
+    names = set(spec.profile.common_parameter_names)
     names |= {p.name for p in spec.parameters}
     return names
 

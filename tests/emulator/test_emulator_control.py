@@ -12,7 +12,7 @@ from conformance.emulator.server import EmbeddedEmulator
 from conformance.spec import load_spec
 
 SPEC = load_spec()
-LIFE = SPEC.protocol["lifecycle"]
+LIFE = SPEC.lifecycle
 RUNNING = SPEC.precondition_status
 VIEW_FIELDS = {
     "InstanceId",
@@ -25,7 +25,7 @@ VIEW_FIELDS = {
 }
 FAULT_CODES = [
     *dict.fromkeys(r.code for r in SPEC.errors if r.http_status >= 500),
-    *SPEC.protocol["injectable_faults"]["extra_codes"],
+    *SPEC.profile.injectable_fault_codes,
 ]
 
 
@@ -46,7 +46,7 @@ def test_put_answers_the_view_with_defaults(control: Any) -> None:
         "InstanceId": "i-1",
         "Status": RUNNING,
         "OperationLocks": [],
-        "DiskStatus": LIFE["disk_ok_status"],
+        "DiskStatus": LIFE.disk_ok_status,
         "KmsKeyAccessible": True,
         "RebootCount": 0,
         "LastForceStop": None,
@@ -54,7 +54,7 @@ def test_put_answers_the_view_with_defaults(control: Any) -> None:
     assert control.view("i-1") == r.json()
 
 
-@pytest.mark.parametrize("status", LIFE["statuses"])
+@pytest.mark.parametrize("status", LIFE.statuses)
 def test_every_status_can_be_arranged(control: Any, status: str) -> None:
     body = {"Status": status, "OperationLocks": ["security", "x"], "DiskStatus": "Creating"}
     r = control.put("i-1", **body, KmsKeyAccessible=False)
@@ -132,20 +132,20 @@ def test_ids_in_the_path_are_percent_decoded(
 # -- settle ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", LIFE["statuses"])
+@pytest.mark.parametrize("status", LIFE.statuses)
 def test_settle_moves_a_transient_status_to_its_resting_one(control: Any, status: str) -> None:
     control.put("i-1", Status=status)
     r = control.settle("i-1")
     assert r.status_code == 200
-    assert r.json()["Status"] == LIFE["settle"].get(status, status)
-    assert control.view("i-1")["Status"] == LIFE["settle"].get(status, status)
+    assert r.json()["Status"] == LIFE.settle.get(status, status)
+    assert control.view("i-1")["Status"] == LIFE.settle.get(status, status)
 
 
 def test_settle_of_an_unknown_instance_is_404(control: Any) -> None:
     assert_control_error(control.settle("i-nobody"), 404)
 
 
-@pytest.mark.parametrize("status", LIFE["statuses"])
+@pytest.mark.parametrize("status", LIFE.statuses)
 def test_an_arranged_status_never_changes_by_itself(control: Any, clock: Any, status: str) -> None:
     control.put("i-1", Status=status)
     clock.advance(60)
@@ -320,5 +320,6 @@ def test_the_control_api_is_absent_when_disabled() -> None:
     with EmbeddedEmulator(EmulatorSettings(control=False), spec=SPEC) as emu:
         r = httpx.put(f"{emu.control_url}/instances/i-1", json={"Status": RUNNING})
         assert r.status_code == 404
-        assert "x-acs-request-id" in r.headers  # the RPC side's unknown-api envelope
+        # the RPC side's unknown-api envelope
+        assert SPEC.profile.envelopes.request_id_header in r.headers
         assert emu.world.get("i-1") is None

@@ -20,8 +20,9 @@ from conformance.spec import load_spec
 SPEC = load_spec()
 RUNNING = SPEC.precondition_status
 STATE_CONDITIONS = [c for c in SPEC.conditions if c != "injected_fault"]
-ERROR_FIELDS = tuple(SPEC.protocol["envelopes"]["error"]["fields"])
-CONTENT_TYPES = SPEC.protocol["formats"]["content_types"]
+ERROR_FIELDS = SPEC.profile.envelopes.error_fields
+RID_HEADER = SPEC.profile.envelopes.request_id_header
+CONTENT_TYPES = SPEC.profile.formats.content_types
 FORMATS = {"JSON": ResponseFormat.JSON, "XML": ResponseFormat.XML}
 
 
@@ -38,16 +39,16 @@ def assert_envelope(r: WireResponse, fmt: ResponseFormat) -> None:
     assert r.format is fmt
     assert r.content_type == CONTENT_TYPES[fmt.value]
     assert r.data is not None and all(r.data.get(f) for f in ERROR_FIELDS), r.body
-    assert r.request_id == r.headers["x-acs-request-id"]
+    assert r.request_id == r.headers[RID_HEADER]
     if fmt is ResponseFormat.XML:
-        assert r.xml_root == SPEC.protocol["envelopes"]["error"]["xml_root"]
+        assert r.xml_root == SPEC.profile.envelopes.error_xml_root
 
 
 def assert_success(r: WireResponse, fmt: ResponseFormat = ResponseFormat.JSON) -> None:
-    assert r.status == SPEC.protocol["envelopes"]["success"]["http_status"], r.body
+    assert r.status == SPEC.profile.envelopes.success_status, r.body
     assert r.format is fmt
     assert r.code is None
-    assert r.data is not None and r.data["RequestId"] == r.headers["x-acs-request-id"]
+    assert r.data is not None and r.data["RequestId"] == r.headers[RID_HEADER]
     if fmt is ResponseFormat.XML:
         assert r.xml_root == f"{SPEC.action}Response"
 
@@ -68,16 +69,14 @@ def test_each_condition_answers_its_documented_error_and_changes_nothing(
         assert control.view("i-1") == before
 
 
-@pytest.mark.parametrize(
-    "status", [s for s in SPEC.protocol["lifecycle"]["statuses"] if s != RUNNING]
-)
+@pytest.mark.parametrize("status", [s for s in SPEC.lifecycle.statuses if s != RUNNING])
 def test_only_running_instances_reboot(control: Any, rpc: Any, status: str) -> None:
     control.put("i-1", Status=status)
     assert_error(rpc.reboot("i-1"), SPEC.conditions["status_not_running"])
 
 
 def test_an_unrelated_lock_does_not_refuse(control: Any, rpc: Any) -> None:
-    others = [r for r in SPEC.protocol["lifecycle"]["lock_reasons"] if r not in SPEC.lock_errors]
+    others = [r for r in SPEC.lifecycle.lock_reasons if r not in SPEC.lock_errors]
     control.put("i-1", Status=RUNNING, OperationLocks=others)
     assert_success(rpc.reboot("i-1"))
 
@@ -130,7 +129,7 @@ def test_a_second_reboot_while_starting_is_refused(control: Any, rpc: Any) -> No
 def test_methods_placements_and_formats(
     control: Any, rpc: Any, method: str, where: str, fmt: str | None
 ) -> None:
-    expected = FORMATS[(fmt or SPEC.protocol["formats"]["default_v2"]).upper()]
+    expected = FORMATS[(fmt or SPEC.profile.formats.default_v2).upper()]
     control.put("i-1", Status=RUNNING)
     r = rpc.reboot("i-1", DryRun="true", method=method, where=where, fmt=fmt)
     assert r.code == SPEC.dryrun.code
@@ -155,8 +154,10 @@ def test_v3_signed_requests_answer_json(control: Any, rpc: Any, method: str) -> 
 
 def test_tolerated_and_unknown_parameters_are_ignored(control: Any, rpc: Any) -> None:
     control.put("i-1", Status=RUNNING)
-    extra = {n: "" for n in SPEC.protocol["tolerated_parameters"]["names"]}
-    extra.update({n: "1" for n in SPEC.protocol["hidden_parameters"]["names"]}, Whatever="x")
+    hidden = SPEC.profile.hidden_parameters
+    assert hidden is not None
+    extra = {n: "" for n in SPEC.profile.tolerated_parameters.names}
+    extra.update({n: "1" for n in hidden.names}, Whatever="x")
     assert_success(rpc.call({"InstanceId": "i-1", **extra}))
 
 
@@ -235,7 +236,7 @@ def test_an_oversized_body_is_a_4xx_envelope(
     w = parse_response(r.status_code, r.headers, r.content)
     assert 400 <= w.status < 500
     assert w.code == SPEC.gateway_error("bad_request").code
-    assert_envelope(w, FORMATS[SPEC.protocol["formats"]["default_v2"]])
+    assert_envelope(w, FORMATS[SPEC.profile.formats.default_v2])
 
 
 def test_another_path_is_a_404_envelope(emulator: EmbeddedEmulator, client: httpx.Client) -> None:

@@ -12,7 +12,7 @@ from conformance.emulator.state import InstanceSnapshot, Lifecycle, RebootResult
 from conformance.spec import load_spec
 
 SPEC = load_spec()
-LIFE = SPEC.protocol["lifecycle"]
+LIFE = SPEC.lifecycle
 RUNNING = SPEC.precondition_status
 STARTING = SPEC.resulting_status
 SETTLED = SPEC.settled_status
@@ -44,16 +44,16 @@ def lock_of(condition: str) -> str:
 
 def test_lifecycle_comes_from_the_spec() -> None:
     life = Lifecycle.from_spec(SPEC)
-    assert life.statuses == tuple(LIFE["statuses"])
-    assert dict(life.settle) == LIFE["settle"]
+    assert life.statuses == LIFE.statuses
+    assert dict(life.settle) == LIFE.settle
     assert (life.precondition, life.resulting) == (RUNNING, STARTING)
-    assert life.disk_ok_status == LIFE["disk_ok_status"]
+    assert life.disk_ok_status == LIFE.disk_ok_status
     assert {r.value for r in life.lock_conditions.values()} == {"lock_security", "lock_financial"}
 
 
 def test_put_and_get_give_the_view_with_defaults(world: World) -> None:
     view = world.put(InstanceSnapshot("i-1", RUNNING))
-    assert view == InstanceSnapshot("i-1", RUNNING, (), LIFE["disk_ok_status"], True, 0, None)
+    assert view == InstanceSnapshot("i-1", RUNNING, (), LIFE.disk_ok_status, True, 0, None)
     assert world.get("i-1") == view
     assert world.get("i-unknown") is None
 
@@ -84,14 +84,14 @@ def test_settle_ends_a_reboot_transition_at_once(world: World) -> None:
     assert world.settle("i-unknown") is None
 
 
-@pytest.mark.parametrize("status", LIFE["statuses"])
+@pytest.mark.parametrize("status", LIFE.statuses)
 def test_a_put_status_never_changes_by_itself_and_settle_moves_it(
     world: World, clock: Clock, status: str
 ) -> None:
     world.put(InstanceSnapshot("i-1", status))
     clock.now += 10_000
     assert world.get("i-1").status == status  # type: ignore[union-attr]
-    assert world.settle("i-1").status == LIFE["settle"].get(status, status)  # type: ignore[union-attr]
+    assert world.settle("i-1").status == LIFE.settle.get(status, status)  # type: ignore[union-attr]
 
 
 def test_put_replaces_whole_and_counters_start_again(world: World) -> None:

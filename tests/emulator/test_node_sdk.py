@@ -88,7 +88,7 @@ def node_run(
     """One node process doing every call (startup costs ~0.3 s), in both signature versions."""
     httpx.delete(f"{node_emulator.control_url}/state", timeout=5)
     running = spec.precondition_status
-    other = next(s for s in spec.protocol["lifecycle"]["statuses"] if s != running)
+    other = next(s for s in spec.lifecycle.statuses if s != running)
     calls: list[dict[str, Any]] = []
     for sig in ("v3", "v2"):
         _put(node_emulator, f"i-node-reboot-{sig}", Status=running)

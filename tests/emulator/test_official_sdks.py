@@ -252,16 +252,16 @@ def _lock_reason(spec: Spec, code: str) -> str:
 def _arrange(spec: Spec, ctl: Control, instance_id: str, condition: str) -> None:
     """Put `instance_id` into the state that provokes `condition` (the profile's name)."""
     running = spec.precondition_status
-    life = spec.protocol["lifecycle"]
+    life = spec.lifecycle
     code = spec.conditions[condition]
     if condition == "not_found":
         return  # the instance is simply not there
     if condition == "status_not_running":
-        ctl.put(instance_id, Status=next(s for s in life["statuses"] if s != running))
+        ctl.put(instance_id, Status=next(s for s in life.statuses if s != running))
     elif condition in ("lock_security", "lock_financial"):
         ctl.put(instance_id, Status=running, OperationLocks=[_lock_reason(spec, code)])
     elif condition == "disk_not_ready":
-        ctl.put(instance_id, Status=running, DiskStatus=life["disk_ok_status"] + "Not")
+        ctl.put(instance_id, Status=running, DiskStatus=life.disk_ok_status + "Not")
     elif condition == "kms_unauthorized":
         ctl.put(instance_id, Status=running, KmsKeyAccessible=False)
     elif condition == "injected_fault":

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorVariant
 from conformance.spec.profile import load_profile as profile_layers
 
@@ -75,6 +76,12 @@ def vectors() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def profile() -> dict[str, Any]:
     return load_profile()
+
+
+@pytest.fixture(scope="session")
+def typed_profile(profile: dict[str, Any]) -> Profile:
+    """The same profile as the typed views `Spec.profile` gives."""
+    return Profile.from_mapping(profile)
 
 
 @pytest.fixture(scope="session")

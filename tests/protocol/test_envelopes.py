@@ -17,6 +17,7 @@ from conformance.protocol.envelopes import (
     new_request_id,
     parse_response,
 )
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorVariant
 
 FORMATS = list(ResponseFormat)
@@ -27,11 +28,11 @@ XML_TEXT = st.text(
 
 
 @pytest.fixture(scope="module")
-def envelopes(profile: dict[str, Any]) -> Envelopes:
-    return Envelopes.from_protocol(profile)
+def envelopes(typed_profile: Profile) -> Envelopes:
+    return Envelopes.from_profile(typed_profile)
 
 
-def test_from_protocol_reads_the_profile(envelopes: Envelopes, profile: dict[str, Any]) -> None:
+def test_from_profile_reads_the_profile(envelopes: Envelopes, profile: dict[str, Any]) -> None:
     error = profile["envelopes"]["error"]
     assert envelopes.error_fields == tuple(error["fields"])
     assert envelopes.host_id == error["host_id"]
@@ -39,10 +40,11 @@ def test_from_protocol_reads_the_profile(envelopes: Envelopes, profile: dict[str
         assert envelopes.content_type(fmt) == profile["formats"]["content_types"][fmt.value]
 
 
-def test_from_protocol_accepts_an_x_protocol_mapping(profile: dict[str, Any]) -> None:
-    # The OpenAPI's x-protocol carries the same sections, possibly with other keys beside them.
-    x_protocol = {"formats": profile["formats"], "envelopes": profile["envelopes"], "other": 1}
-    assert Envelopes.from_protocol(x_protocol) == Envelopes.from_protocol(profile)
+def test_the_spec_gives_the_same_envelopes(typed_profile: Profile) -> None:
+    # load_spec() builds its profile from the OpenAPI's x-protocol: the same facts.
+    from conformance.spec import load_spec
+
+    assert Envelopes.from_profile(load_spec().profile) == Envelopes.from_profile(typed_profile)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -152,10 +154,12 @@ def test_wire_response_never_raises_on_garbage(ctype: str | None, body: bytes) -
 
 
 def test_request_id_falls_back_to_the_header(envelopes: Envelopes) -> None:
+    headers = [(envelopes.request_id_header.title(), "HDR"), ("Content-Type", "text/html")]
     response = parse_response(
-        500, [("X-Acs-Request-Id", "HDR"), ("Content-Type", "text/html")], b"<p>oops"
+        500, headers, b"<p>oops", request_id_header=envelopes.request_id_header
     )
     assert response.request_id == "HDR"
+    assert parse_response(500, headers, b"<p>oops").request_id is None  # no header named
     assert response.headers["content-type"] == "text/html"
     assert WireResponse(200, {}, b'{"RequestId": 5}').request_id is None  # not a string
 
@@ -166,7 +170,7 @@ def test_xml_error_with_forbidden_characters_still_parses() -> None:
     from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat
     from conformance.spec import load_spec
 
-    envelopes = Envelopes.from_protocol(load_spec().protocol)
+    envelopes = Envelopes.from_profile(load_spec().profile)
     error = ApiError(400, "InvalidParameter", "bad \x01 value \ud800 here")
     body, _ = envelopes.render_error(error, ResponseFormat.XML, "RID")
     root = ET.fromstring(body)
@@ -195,7 +199,7 @@ def test_cached_error_bodies_equal_freshly_rendered_ones(
     from conformance.protocol.envelopes import ApiError, Envelopes, ResponseFormat
     from conformance.spec import load_spec
 
-    envelopes = Envelopes.from_protocol(load_spec().protocol)
+    envelopes = Envelopes.from_profile(load_spec().profile)
     error = ApiError(400, code, message)
     for fmt in ResponseFormat:
         fresh = envelopes._render(

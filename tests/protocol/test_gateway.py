@@ -18,6 +18,7 @@ from conformance.protocol.signing import (
     signed_params_v2,
 )
 from conformance.protocol.wire import canonical_query, parse_timestamp
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorVariant
 
 ACTION = "RebootInstance"
@@ -40,6 +41,7 @@ class Clock:
 @pytest.fixture
 def make_gateway(
     profile: dict[str, Any],
+    typed_profile: Profile,
     gateway_errors: dict[str, tuple[ErrorVariant, ...]],
     vectors: dict[str, Any],
 ) -> Callable[..., Gateway]:
@@ -50,7 +52,7 @@ def make_gateway(
             {AK: SECRET, creds["access_key_id"]: creds["access_key_secret"]},
             {ACTION: profile["api"]["version"]},
             gateway_errors,
-            profile,
+            typed_profile,
             clock or Clock(NOW_TS),
             **flags,
         )

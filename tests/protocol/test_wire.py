@@ -16,7 +16,6 @@ from conformance.protocol.wire import (
     format_timestamp,
     merge_params,
     new_nonce,
-    parse_bool,
     parse_timestamp,
     parse_urlencoded,
     percent_encode,
@@ -122,25 +121,6 @@ def test_merge_params_refuses_duplicates() -> None:
     for query, body in (([("a", "1"), ("a", "1")], []), ([("a", "1")], [("a", "2")])):
         with pytest.raises(WireError, match="parameter a is given more than once"):
             merge_params(query, body)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("true", True),
-        ("True", True),
-        ("TRUE", True),
-        ("false", False),
-        ("False", False),
-        ("", None),
-        ("1", None),
-        ("yes", None),
-        ("maybe", None),
-        (" true", None),
-    ],
-)
-def test_parse_bool(value: str, expected: bool | None) -> None:
-    assert parse_bool(value) is expected
 
 
 def test_timestamps_round_trip() -> None:

@@ -49,7 +49,6 @@ def make_spec(requirements: Sequence[Requirement]) -> Spec:
         conditions={},
         lock_errors={},
         gateway_errors={},
-        protocol={},
         profile=load_spec().profile,
         requirements=tuple(requirements),
         document_sha256="a" * 64,

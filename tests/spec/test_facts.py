@@ -13,7 +13,7 @@ import yaml
 from conformance import resources
 from conformance.errors import SpecError
 from conformance.spec import build_spec, load_spec
-from conformance.spec.facts import Booleans, Fact, Profile
+from conformance.spec.facts import BooleanFacts, Fact, Profile
 
 PAGES = Path(__file__).parent / "pages"
 OPENAPI = resources.spec_dir() / "RebootInstance.openapi.yaml"
@@ -72,7 +72,7 @@ def test_booleans() -> None:
         assert b.parse(spelling) is True
     for spelling in ("1", "yes", " true", ""):
         assert b.parse(spelling) is None
-    strict = Booleans("true", "false", False, {"node": ("true", "false")}, Fact(""))
+    strict = BooleanFacts("true", "false", False, {"node": ("true", "false")}, Fact(""))
     assert strict.parse("true") is True and strict.parse("True") is True  # a listed spelling
     assert strict.parse("tRuE") is None
     assert strict.all_accepted == ("true", "false", "True", "False", "TRUE", "FALSE")

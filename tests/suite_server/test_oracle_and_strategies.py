@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.protocol.wire import parse_bool
 from conformance.spec import load_spec
 from conformance.suite import strategies as S
 from conformance.suite.oracle import LifecycleOracle, ModelInstance
@@ -40,10 +39,11 @@ def test_dryrun_and_refusals() -> None:
 
 
 @settings(max_examples=50)
-@given(S.boolean_spellings(SPEC, True), S.boolean_spellings(SPEC, False), S.invalid_booleans())
+@given(S.boolean_spellings(SPEC, True), S.boolean_spellings(SPEC, False), S.invalid_booleans(SPEC))
 def test_boolean_strategies(true: str, false: str, invalid: str) -> None:
-    assert parse_bool(true) is True and parse_bool(false) is False
-    assert parse_bool(invalid) is None and invalid
+    parse = SPEC.profile.booleans.parse
+    assert parse(true) is True and parse(false) is False
+    assert parse(invalid) is None and invalid
 
 
 @settings(max_examples=50)

@@ -24,6 +24,9 @@ from conformance.targets.provisioners import not_found_instance_id
 
 SECRET = "a-secret-that-must-not-leak"
 CREDS = Credentials("testid", SECRET)
+SPEC = load_spec()
+VERSION = SPEC.version
+LIFE = SPEC.lifecycle
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,13 @@ def emulator() -> Iterator[EmbeddedEmulator]:
 
 @pytest.fixture
 def target(emulator: EmbeddedEmulator) -> Iterator[HttpServerTarget]:
-    t = HttpServerTarget(emulator.url, CREDS, 2.0)
+    t = HttpServerTarget(
+        emulator.url,
+        CREDS,
+        2.0,
+        version=VERSION,
+        request_id_header=SPEC.profile.envelopes.request_id_header,
+    )
     yield t
     t.close()
 
@@ -76,7 +85,7 @@ def test_transport_errors_are_data_and_trip_the_breaker() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    t = HttpServerTarget(f"http://127.0.0.1:{port}", CREDS, 0.5)
+    t = HttpServerTarget(f"http://127.0.0.1:{port}", CREDS, 0.5, version=VERSION)
     first = t.call("RebootInstance", {"InstanceId": "i-x"})
     assert first.response is None and "refused" in (first.error or "")
     for _ in range(3):
@@ -86,7 +95,7 @@ def test_transport_errors_are_data_and_trip_the_breaker() -> None:
 
 
 def test_safety_guard() -> None:
-    guard = SafetyGuard("RebootInstance", destructive_allowed=False, why="remote")
+    guard = SafetyGuard.for_spec(SPEC, destructive_allowed=False, why="remote")
     guard.check("RebootInstance", {"InstanceId": "i-real", "DryRun": "TRUE"})
     guard.check("DescribeInstances", {"InstanceIds": "[]"})
     guard.check("RebootInstance", {"InstanceId": not_found_instance_id()})
@@ -94,7 +103,9 @@ def test_safety_guard() -> None:
         guard.check("RebootInstance", {"InstanceId": "i-real"})
     with pytest.raises(DestructiveCallRefused):
         guard.check("RebootInstance", {"InstanceId": "i-real", "DryRun": "maybe"})
-    listed = SafetyGuard("RebootInstance", True, frozenset({"i-listed"}))
+    listed = SafetyGuard.for_spec(
+        SPEC, destructive_allowed=True, allowed_ids=frozenset({"i-listed"})
+    )
     listed.check("RebootInstance", {"InstanceId": "i-listed"})
     with pytest.raises(DestructiveCallRefused, match="not in the fixtures"):
         listed.check("RebootInstance", {"InstanceId": "i-other"})
@@ -105,7 +116,8 @@ def test_remote_target_refuses_real_reboots() -> None:
         "http://192.0.2.1:9",
         CREDS,
         0.2,
-        guard=SafetyGuard("RebootInstance", destructive_allowed=False),
+        version=VERSION,
+        guard=SafetyGuard.for_spec(SPEC, destructive_allowed=False),
     )
     with pytest.raises(DestructiveCallRefused):
         t.call("RebootInstance", {"InstanceId": "i-bp1aaaaaaaaaaaaaaaaa"})
@@ -130,7 +142,9 @@ def test_fixtures_provisioner(tmp_path: Path, target, emulator, control) -> None
         f"instances:\n  - InstanceId: {running}\n    Status: Running\n"
         "  - InstanceId: i-locked\n    Status: Running\n    OperationLocks: [security]\n"
     )
-    p = FixturesProvisioner(path, target, statuses=("Running", "Stopped"))
+    p = FixturesProvisioner(
+        path, target, statuses=("Running", "Stopped"), disk_ok_status=LIFE.disk_ok_status
+    )
     assert p.arrange(Condition("Running")) == running
     assert p.arrange(Condition("Running", ("security",))) == "i-locked"
     assert p.arrange(Condition("Stopped")) is None
@@ -170,7 +184,9 @@ def test_bad_fixtures_file_is_a_config_error(
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        FixturesProvisioner(path, target, statuses=("Running", "Stopped"))
+        FixturesProvisioner(
+            path, target, statuses=("Running", "Stopped"), disk_ok_status=LIFE.disk_ok_status
+        )
 
 
 def test_shipped_example_fixtures_file_loads(target) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +195,8 @@ def test_shipped_example_fixtures_file_loads(target) -> None:  # type: ignore[no
     p = FixturesProvisioner(
         fixtures_dir() / "example-fixtures.yaml",
         target,
-        statuses=tuple(load_spec().protocol["lifecycle"]["statuses"]),
+        statuses=LIFE.statuses,
+        disk_ok_status=LIFE.disk_ok_status,
     )
     assert {c.status for c, _, _ in p.instances} >= {"Running", "Stopped"}
     assert p.region_id

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.config import Credentials
 from conformance.protocol.envelopes import ApiError
 from conformance.protocol.gateway import Gateway
-from conformance.protocol.wire import WireError, parse_bool, parse_timestamp, parse_urlencoded
+from conformance.protocol.wire import WireError, parse_timestamp, parse_urlencoded
 from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest
 
@@ -116,8 +116,7 @@ def view(request: RecordedRequest, spec: Spec) -> RequestView:
             body = parse_urlencoded(request.body)
     except WireError as exc:
         error = exc.reason
-    algorithm = str(spec.protocol["signatures"]["v3"]["algorithm"])
-    v3 = headers.get("authorization", "").startswith(algorithm)
+    v3 = headers.get("authorization", "").startswith(spec.profile.signatures.v3_algorithm)
     return RequestView(request, tuple(query), tuple(body), error, v3, headers)
 
 
@@ -252,15 +251,15 @@ def _v3_header(header: str) -> Callable[[RequestView], str | None]:
     return lambda v: header if v.v3 else None
 
 
-def instance_id_problems(v: RequestView, expected: str) -> list[Problem]:
-    """The `InstanceId` the server decodes is exactly the one the caller gave (for the
-    generated calls of `test_instance_ids.py`)."""
+def instance_id_problems(v: RequestView, expected: str, name: str) -> list[Problem]:
+    """The instance id parameter `name` the server decodes is exactly the one the caller gave
+    (for the generated calls of `test_instance_ids.py`)."""
     if v.parse_error:
-        return [Problem(f"InstanceId {expected!r}", f"unreadable request: {v.parse_error}")]
-    values = v.values("InstanceId")
+        return [Problem(f"{name} {expected!r}", f"unreadable request: {v.parse_error}")]
+    values = v.values(name)
     if values != [expected]:
-        got = ", ".join(repr(x) for x in values) or "no InstanceId"
-        return [Problem(f"InstanceId {expected!r}", got, v.request)]
+        got = ", ".join(repr(x) for x in values) or f"no {name}"
+        return [Problem(f"{name} {expected!r}", got, v.request)]
     return []
 
 
@@ -274,7 +273,7 @@ def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list
         {credentials.access_key_id: credentials.access_key_secret},
         {action: api_version},
         spec.gateway_errors,
-        spec.protocol,
+        spec.profile,
         check_nonces=False,
         check_timestamps=False,
     )
@@ -291,7 +290,7 @@ def _signature_versions(spec: Spec) -> list[dict[str, str]]:
 
 
 def _methods(spec: Spec) -> list[dict[str, str]]:
-    return [{"method": str(m).upper()} for m in spec.protocol["api"]["methods"]]
+    return [{"method": m} for m in spec.profile.api.methods]
 
 
 def _booleans(spec: Spec) -> list[dict[str, str]]:
@@ -352,7 +351,7 @@ def signature_is_valid(ctx: CheckContext, version: str) -> list[Problem]:
 @check("protocol.timestamp.format")
 def timestamp_is_well_formed(ctx: CheckContext) -> list[Problem]:
     """`YYYY-MM-DDThh:mm:ssZ`, UTC, no fractional seconds."""
-    pattern = str(ctx.spec.protocol["timestamp"]["format"])
+    pattern = ctx.spec.profile.timestamp.format
 
     def judge(v: RequestView, value: str) -> Problem | None:
         try:
@@ -367,7 +366,7 @@ def timestamp_is_well_formed(ctx: CheckContext) -> list[Problem]:
 @check("protocol.timestamp.expired")
 def timestamp_is_fresh(ctx: CheckContext) -> list[Problem]:
     """The timestamp is within the profile's skew of the request's arrival."""
-    skew = float(ctx.spec.protocol["timestamp"]["max_skew_seconds"])
+    skew = float(ctx.spec.profile.timestamp.max_skew_seconds)
 
     def judge(v: RequestView, value: str) -> Problem | None:
         try:
@@ -439,11 +438,12 @@ def no_duplicate_or_contradictory_parameters(ctx: CheckContext) -> list[Problem]
 @check("doc.param.{name}.type", over=_booleans)
 def boolean_is_a_wire_boolean(ctx: CheckContext, name: str) -> list[Problem]:
     """Every value sent for the boolean parameter `name` is a wire boolean."""
+    parse = ctx.spec.profile.booleans.parse
     return [
         Problem("true or false (any case)", repr(value), v.request)
         for v in ctx.views
         for value in v.values(name)
-        if parse_bool(value) is None
+        if parse(value) is None
     ]
 
 
@@ -455,6 +455,7 @@ def boolean_means_what_was_asked(
     """In the calls that asked `value` (or left `name` unset), the boolean is a valid wire
     boolean meaning what was asked; unset means absent or false (doc.default.*)."""
     asked = _asked(value)
+    parse = ctx.spec.profile.booleans.parse
     problems = []
     for v in ctx.views:
         values = v.values(name)
@@ -465,7 +466,7 @@ def boolean_means_what_was_asked(
         elif not values:
             if asked is True:
                 problems.append(Problem(f"{name}=true (asked true)", f"no {name}", v.request))
-        elif (parsed := parse_bool(values[0])) is None:
+        elif (parsed := parse(values[0])) is None:
             problems.append(
                 Problem(f"{name} a boolean (true/false)", f"{name}={values[0]!r}", v.request)
             )

@@ -25,6 +25,7 @@ from conformance.protocol.envelopes import (
     new_request_id,
 )
 from conformance.protocol.wire import WireError, parse_urlencoded
+from conformance.spec.facts import Profile
 from conformance.spec.model import ErrorRow, Spec
 from conformance.suite.client.recording import HANG, RecordedRequest, Reply, Responder
 
@@ -174,7 +175,7 @@ class Scenario:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def requested_format(request: RecordedRequest, protocol: Mapping[str, Any]) -> ResponseFormat:
+def requested_format(request: RecordedRequest, profile: Profile) -> ResponseFormat:
     """The format the request asked for: its `Format`, else JSON for V3 (which sends `Accept:
     application/json`) and the profile's V2 default otherwise (docs/protocol.md#responses)."""
     pairs: list[tuple[str, str]] = []
@@ -189,16 +190,14 @@ def requested_format(request: RecordedRequest, protocol: Mapping[str, Any]) -> R
             fmt = ResponseFormat.parse(value)
             if fmt is not None:
                 return fmt
-    formats = protocol["formats"]
-    v3 = request.headers.get("authorization", "").startswith(
-        str(protocol["signatures"]["v3"]["algorithm"])
-    )
-    return ResponseFormat(str(formats["default_v3" if v3 else "default_v2"]).upper())
+    formats = profile.formats
+    v3 = request.headers.get("authorization", "").startswith(profile.signatures.v3_algorithm)
+    return ResponseFormat((formats.default_v3 if v3 else formats.default_v2).upper())
 
 
 def responder(scenario: Scenario, spec: Spec) -> Responder:
     """The function both servers call for each request of `scenario`."""
-    envelopes = Envelopes.from_protocol(spec.protocol)
+    envelopes = Envelopes.from_profile(spec.profile)
     rid_header = envelopes.request_id_header
     answer = scenario.answer
 
@@ -210,7 +209,7 @@ def responder(scenario: Scenario, spec: Spec) -> Responder:
             if answer.content_type is not None:
                 headers.append(("content-type", answer.content_type))
             return Reply(answer.http_status, tuple(headers), answer.body)
-        fmt = requested_format(request, spec.protocol)
+        fmt = requested_format(request, spec.profile)
         if answer.kind == SUCCESS:
             body, ctype = envelopes.render_success(
                 spec.action, {"RequestId": scenario.request_id}, fmt
@@ -284,7 +283,7 @@ def gateway_scenario(spec: Spec, situation: str, **fields: str) -> Scenario:
 
 def malformed_scenario(spec: Spec, kind: str) -> Scenario:
     """A response no client can use; the kinds are `MALFORMED_KINDS`."""
-    envelopes = Envelopes.from_protocol(spec.protocol)
+    envelopes = Envelopes.from_profile(spec.profile)
     json_type = envelopes.content_type(ResponseFormat.JSON)
     xml_type = envelopes.content_type(ResponseFormat.XML)
     server_error = next((r for r in spec.errors if r.http_status >= 500), spec.errors[0])

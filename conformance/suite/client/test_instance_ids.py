@@ -47,7 +47,9 @@ def test_instance_id_arrives_exactly(
         problems = [
             p
             for r in exchange.requests
-            for p in checks.instance_id_problems(checks.view(r, spec), instance_id)
+            for p in checks.instance_id_problems(
+                checks.view(r, spec), instance_id, spec.instance_parameter.name
+            )
         ]
         if problems:
             raise problems_failure(spec, list(_IDS), problems, [exchange], repro)
@@ -74,7 +76,9 @@ def test_plus_and_space_stay_distinct(
         problems = [
             p
             for r in exchange.requests
-            for p in checks.instance_id_problems(checks.view(r, spec), instance_id)
+            for p in checks.instance_id_problems(
+                checks.view(r, spec), instance_id, spec.instance_parameter.name
+            )
         ]
         if problems:
             raise problems_failure(spec, rid, problems, [exchange], repro)

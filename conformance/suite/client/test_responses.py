@@ -106,7 +106,12 @@ def test_signature_mismatch_is_reported_verbatim(
     ` server string to sign is:<StringToSign>`): an error Outcome with the code, the message
     verbatim, the request id and the status, never a client crash."""
     string_to_sign = string_to_sign_v2(
-        "POST", {"Action": spec.action, "InstanceId": "i-conformance", "Version": spec.version}
+        "POST",
+        {
+            "Action": spec.action,
+            spec.instance_parameter.name: "i-conformance",
+            "Version": spec.version,
+        },
     )
     scenario = gateway_scenario(spec, "signature_mismatch", string_to_sign=string_to_sign)
     requirements = ["interop.signature-mismatch.colon", "interop.error.status-and-code"]

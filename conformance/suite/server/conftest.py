@@ -85,7 +85,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _build_context(
     spec: Spec, options: SuiteOptions, seed: int, stack: list[object]
 ) -> ServerContext:
-    request_id_header = str(spec.protocol["envelopes"].get("request_id_header", "x-acs-request-id"))
+    request_id_header = spec.profile.envelopes.request_id_header
     if options.target == "embedded":
         from conformance.config import EmulatorSettings
         from conformance.emulator import EmbeddedEmulator
@@ -152,20 +152,20 @@ def _build_context(
             provisioner = default
         else:
             default.close()
-            life = spec.protocol.get("lifecycle", {})
+            life = spec.lifecycle
             provisioner = FixturesProvisioner(
                 options.fixtures,
                 target,
-                statuses=tuple(life.get("statuses", ())),
-                disk_ok_status=str(life.get("disk_ok_status", "In_use")),
+                statuses=life.statuses,
+                disk_ok_status=life.disk_ok_status,
                 wait_s=_FIXTURE_WAIT_FACTOR * options.timeout_s,
             )
     loopback = is_loopback_url(url)
     allowed: frozenset[str] | None = None
     if isinstance(provisioner, FixturesProvisioner) and not loopback:
         allowed = provisioner.instance_ids
-    target.guard = SafetyGuard(
-        operation=spec.action,
+    target.guard = SafetyGuard.for_spec(
+        spec,
         destructive_allowed=loopback or options.allow_destructive,
         allowed_ids=allowed,
         why=f"{url} is not a loopback address",

@@ -198,17 +198,14 @@ class ServerHarness:
         extra: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
         """The operation's parameters; booleans as the profile spells them, strings verbatim."""
-        booleans = self.spec.protocol.get("booleans", {})
-        spell = {
-            True: str(booleans.get("true", "true")),
-            False: str(booleans.get("false", "false")),
-        }
+        spec = self.spec
         params: dict[str, str] = {}
         if instance_id is not None:
-            params["InstanceId"] = instance_id
-        for name, value in (("ForceStop", force_stop), ("DryRun", dry_run)):
+            params[spec.instance_parameter.name] = instance_id
+        flags = ((spec.force_parameter.name, force_stop), (spec.dry_run_parameter.name, dry_run))
+        for name, value in flags:
             if isinstance(value, bool):
-                params[name] = spell[value]
+                params[name] = spec.profile.booleans.spelling(value)
             elif value is not None:
                 params[name] = value
         params.update(extra or {})
@@ -432,7 +429,7 @@ class ServerHarness:
         self.answered(requirement_ids, exchange)
         r = exchange.response
         assert r is not None
-        fields = self.spec.protocol["envelopes"]["error"]["fields"]
+        fields = self.spec.profile.envelopes.error_fields
         data = r.data or {}
         missing = [f for f in fields if f not in data]
         if not 400 <= r.status < 600 or missing:

@@ -193,6 +193,7 @@ def signing_auth(
     """
 
     repeated = repeat_lists(spec)
+    instance = spec.instance_parameter.name
 
     class RpcSigningAuth:
         """Signs every generated case with signature V2 (protocol/signing.py)."""
@@ -204,9 +205,9 @@ def signing_auth(
             query = _clean(case.query, repeated)
             body = _clean(case.body, repeated) if isinstance(case.body, Mapping) else None
             for params in (query, body or {}):
-                iid = params.get("InstanceId")
+                iid = params.get(instance)
                 if safe_ids and isinstance(iid, str):
-                    params["InstanceId"] = NOT_FOUND_PREFIX + iid
+                    params[instance] = NOT_FOUND_PREFIX + iid
             case.query, case.body = query, (body if body is not None else case.body)
             if before_send is not None:
                 before_send(case)

@@ -84,15 +84,14 @@ def test_the_documents_sample_request(ecs: ServerHarness) -> None:
     ones), sent as a DryRun: with a control API its instance is arranged rebootable and the
     DryRun passes; elsewhere its masked id names no instance and is not found."""
     sample = ecs.spec.sample_request_params()
-    if "InstanceId" not in sample:
+    instance = ecs.spec.instance_parameter.name
+    if instance not in sample:
         ecs.skip("the document has no sample request naming an instance")
     params = {k: v for k, v in sample.items() if k != "Action"}
     params.update(ecs.reboot_params(None, dry_run=True))
     provisioner = ecs.context.provisioner
     if ecs.context.has_control:
-        provisioner.arrange(
-            Condition(ecs.spec.precondition_status), instance_id=params["InstanceId"]
-        )
+        provisioner.arrange(Condition(ecs.spec.precondition_status), instance_id=params[instance])
         expected = Expected("dryrun")
     else:
         expected = Expected("error", frozenset({ecs.oracle.code_not_found}))

@@ -13,8 +13,6 @@ from conformance.suite import strategies as S
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.http import Exchange
 
-FORMATS = ("JSON", "XML")
-
 
 def _fmt_param(fmt: str, *ids: str) -> object:
     return pytest.param(fmt, id=fmt, marks=pytest.mark.requirement(*ids))
@@ -32,7 +30,7 @@ def _sample_shape(ecs: ServerHarness, fmt: str) -> tuple[str | None, set[str]]:
 def _check_format(ecs: ServerHarness, ids: tuple[str, ...], exchange: Exchange, fmt: str) -> None:
     r = exchange.response
     assert r is not None
-    content_type = ecs.spec.protocol["formats"]["content_types"][fmt]
+    content_type = ecs.spec.profile.formats.content_type(fmt)
     ecs.check(
         r.format is not None and r.format.value == fmt and r.parse_error is None,
         ids,
@@ -118,7 +116,7 @@ def test_error_envelope(ecs: ServerHarness, fmt: str, variant: Variant) -> None:
     r = exchange.response
     assert r is not None
     if fmt == "XML":
-        root = ecs.spec.protocol["envelopes"]["error"]["xml_root"]
+        root = ecs.spec.profile.envelopes.error_xml_root
         ecs.check(
             r.xml_root == root,
             ids,
@@ -131,7 +129,7 @@ def test_error_envelope(ecs: ServerHarness, fmt: str, variant: Variant) -> None:
 @pytest.mark.requirement("protocol.format.default")
 def test_default_format(ecs: ServerHarness) -> None:
     """A V2 request without Format: the profile's default format (ECS answers XML)."""
-    fmt = ecs.spec.protocol["formats"]["default_v2"]
+    fmt = ecs.spec.profile.formats.default_v2
     exchange = ecs.reboot(ecs.not_found_id(), dry_run=True, fmt=None)
     ecs.expect_error("protocol.format.default", ecs.oracle.code_not_found, exchange)
     _check_format(ecs, ("protocol.format.default",), exchange, fmt)
@@ -143,7 +141,9 @@ def test_format_is_case_insensitive(ecs: ServerHarness) -> None:
     iid, expected = ecs.probe()
 
     @ecs.given(
-        fmt=st.sampled_from(FORMATS).flatmap(lambda f: st.tuples(st.just(f), S.case_variants(f))),
+        fmt=st.sampled_from(ecs.spec.profile.common_parameter("Format").enum).flatmap(
+            lambda f: st.tuples(st.just(f), S.case_variants(f))
+        ),
         scale=0.3,
     )
     def run(fmt: tuple[str, str]) -> None:
@@ -162,7 +162,7 @@ def test_v3_answers_json(ecs: ServerHarness) -> None:
     """A V3 request carries no Format and asks for JSON: it gets JSON."""
     if "v3" not in ecs.context.options.signature_versions:
         ecs.skip("V3 signatures are not part of this run (--ecs-signature)")
-    fmt = ecs.spec.protocol["formats"]["default_v3"]
+    fmt = ecs.spec.profile.formats.default_v3
     for method in ecs.context.options.methods:
         exchange = ecs.reboot(ecs.not_found_id(), dry_run=True, signature="v3", method=method)
         ecs.expect_error("interop.v3.json", ecs.oracle.code_not_found, exchange)

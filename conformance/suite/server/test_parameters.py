@@ -66,8 +66,8 @@ def test_sdk_boolean_spellings(ecs: ServerHarness, style: str) -> None:
     `ForceStop=<false>` as SDKs send it explicitly."""
     ids = (*BOOLEAN_TYPES, f"interop.boolean.{style}")
     spell = {"capitalised": str.capitalize, "lowercase": str.lower, "uppercase": str.upper}[style]
-    words = ecs.spec.protocol["booleans"]
-    true, false = spell(str(words["true"])), spell(str(words["false"]))
+    words = ecs.spec.profile.booleans
+    true, false = spell(words.spelling(True)), spell(words.spelling(False))
     iid, expected = ecs.probe()
     for variant in ecs.context.variants():
         exchange = ecs.reboot(iid, dry_run=true, force_stop=false, variant=variant)
@@ -91,7 +91,7 @@ def test_invalid_boolean_is_refused(ecs: ServerHarness) -> None:
 
     @ecs.given(
         name=st.sampled_from(names),
-        value=S.invalid_booleans(),
+        value=S.invalid_booleans(ecs.spec),
         variant=st.sampled_from(ecs.context.variants()),
         scale=2.0,
     )

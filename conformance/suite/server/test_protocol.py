@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import strategies as st
 
 from conformance.protocol.wire import format_timestamp
+from conformance.spec.model import Spec
 from conformance.suite import strategies as S
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.http import PreparedRequest, corrupt_signature
@@ -45,13 +47,17 @@ def test_signature_version_is_accepted(ecs: ServerHarness, signature: str) -> No
     run()
 
 
-def _change_a_parameter(request: PreparedRequest) -> None:
-    """Alter the InstanceId after signing (the signature no longer covers what is sent)."""
-    for pairs in (request.query, request.form or []):
-        for i, (k, v) in enumerate(pairs):
-            if k == "InstanceId":
-                pairs[i] = (k, v + "x")
-                return
+def _change_a_parameter(name: str) -> Callable[[PreparedRequest], None]:
+    """Alter parameter `name` after signing (the signature no longer covers what is sent)."""
+
+    def tamper(request: PreparedRequest) -> None:
+        for pairs in (request.query, request.form or []):
+            for i, (k, v) in enumerate(pairs):
+                if k == name:
+                    pairs[i] = (k, v + "x")
+                    return
+
+    return tamper
 
 
 def _change_the_method(request: PreparedRequest) -> None:
@@ -62,11 +68,16 @@ def _change_the_method(request: PreparedRequest) -> None:
         request.headers.pop("content-type", None)
 
 
-TAMPERS = {
-    "signature": corrupt_signature,
-    "parameter": _change_a_parameter,
-    "method": _change_the_method,
-}
+TAMPERS = ("signature", "parameter", "method")
+
+
+def _tamper(name: str, spec: Spec) -> Callable[[PreparedRequest], None]:
+    """The tamper called `name`; `parameter` alters the instance id."""
+    if name == "signature":
+        return corrupt_signature
+    if name == "parameter":
+        return _change_a_parameter(spec.instance_parameter.name)
+    return _change_the_method
 
 
 @pytest.mark.requirement("protocol.signature.mismatch", "interop.signature-mismatch.colon")
@@ -83,7 +94,7 @@ def test_wrong_signature_is_refused(ecs: ServerHarness) -> None:
         scale=0.5,
     )
     def run(tamper: str, variant: Variant) -> None:
-        exchange = ecs.reboot(iid, dry_run=True, variant=variant, tamper=TAMPERS[tamper])
+        exchange = ecs.reboot(iid, dry_run=True, variant=variant, tamper=_tamper(tamper, ecs.spec))
         ecs.expect_variant(ids, variants, exchange, note=f"tampered: {tamper}")
         message = exchange.response.message if exchange.response else None
         ecs.check(
@@ -142,7 +153,7 @@ def test_timestamps_outside_the_window_are_refused(ecs: ServerHarness) -> None:
     """A timestamp further off than the allowed skew (past or future) is refused as expired; one
     well inside the window is accepted."""
     iid, expected = ecs.probe()
-    skew = int(ecs.spec.protocol["timestamp"]["max_skew_seconds"])
+    skew = ecs.spec.profile.timestamp.max_skew_seconds
     variants = ecs.spec.gateway_variants("timestamp_expired")
     # a margin of a minute on each side keeps the test clear of clock differences
     outside = st.integers(skew + 60, 7 * 24 * 3600).flatmap(lambda s: st.sampled_from([s, -s]))

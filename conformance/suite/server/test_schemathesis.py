@@ -30,15 +30,16 @@ def test_schemathesis_checks_pass(ecs: ServerHarness) -> None:
     InstanceId, so that success answers are exercised too."""
     schema = load_schema(ecs.spec)
     control = ecs.context.has_control
+    instance = ecs.spec.instance_parameter.name
 
     def arrange_for(case: Any) -> None:
         """Give a valid case's InstanceId a Running instance (a negative case must stay refused,
         and only ids a control API path can carry: printable, untrimmed text)."""
         if not case.meta.generation.mode.is_positive:
             return
-        iid = (case.query or {}).get("InstanceId")
+        iid = (case.query or {}).get(instance)
         if iid is None and isinstance(case.body, dict):
-            iid = case.body.get("InstanceId")
+            iid = case.body.get(instance)
         if isinstance(iid, str) and iid and iid.isprintable() and iid.strip() == iid:
             ecs.provisioner.arrange(S.passing_condition(ecs.spec), iid)
 
