@@ -56,7 +56,8 @@ def test_ids_and_conditions(iid: str, condition: Condition) -> None:
 def test_id_suffixes_cover_every_special_class() -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=300, database=None)
+    # derandomized: a fixed draw either covers every class or never does, not one run in many
+    @settings(max_examples=300, database=None, derandomize=True)
     @given(S.id_suffixes())
     def collect(text: str) -> None:
         seen.update(text)
