@@ -2,9 +2,9 @@
 
 Generation is pure and byte-stable (same document + profile -> same bytes), so `check_spec`
 regenerates in memory and compares with the committed files (docs/architecture.md#the-spec-pipeline;
-`spec check` exits 1 when they differ). Both also hold
-each generated operation against the vendor's API metadata (`spec/metadata/`, a second source):
-`spec check` fails on any disagreement, `spec build` reports it.
+`spec check` exits 1 when they differ). Both also hold each generated operation against the
+vendor's API metadata (`spec/metadata/`, a second source): `spec check` fails on any
+disagreement, `spec build` reports it.
 """
 
 from __future__ import annotations

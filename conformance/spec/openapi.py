@@ -2,9 +2,10 @@
 
 Layout (docs/architecture.md#the-spec-pipeline; other modules read these names): one path `/` with
 `get` and `post`, all parameters in the query (POST also accepts them as a form body), responses per
-HTTP status with `x-error-codes`, and operation extensions `x-action`, `x-api-version`, `x-state-precondition`,
-`x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`, `x-instance-id`, `x-conditions`,
-`x-gateway-errors`, `x-protocol`. Everything is inlined (no `$ref`) so readers need no resolver.
+HTTP status with `x-error-codes`, and operation extensions `x-action`, `x-api-version`,
+`x-state-precondition`, `x-resulting-state`, `x-locks`, `x-forced-restart`, `x-dryrun`,
+`x-instance-id`, `x-conditions`, `x-gateway-errors`, `x-protocol`. Everything is inlined (no
+`$ref`) so readers need no resolver.
 
 Types are the document's, as OpenAPI states them (`document_type_schema`): String `string`,
 Integer `integer`/int32, Long `integer`/int64, Boolean `boolean`, Float and Double `number`,

@@ -2,10 +2,10 @@
 
 The profile is docs/protocol.md written as YAML, so that no fact is typed into the code, in two
 layers: `shared` (every ECS RPC operation) and the specific layer, `families` (a document family,
-its members listed) and `operations` (one Action). `load_profile()` reads and shape-checks the file, so that a broken
-profile fails with a SpecError naming the missing key rather than a KeyError deep inside the
-generator; `ProfileLayers.for_action()` merges the layers for one operation into the
-`EffectiveProfile` the generator reads.
+its members listed) and `operations` (one Action). `load_profile()` reads and shape-checks the
+file, so that a broken profile fails with a SpecError naming the missing key rather than a
+KeyError deep inside the generator; `ProfileLayers.for_action()` merges the layers for one
+operation into the `EffectiveProfile` the generator reads.
 """
 
 from __future__ import annotations
