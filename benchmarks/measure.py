@@ -152,6 +152,9 @@ class RssSampler:
     def __init__(self, interval_s: float = 0.1) -> None:
         self.interval_s = interval_s
         self.peak_kib = 0
+        # The largest RSS of any one process seen: comparable with `ru_maxrss`, and still known
+        # for a run killed before anything waited for its processes.
+        self.peak_one_kib = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -164,7 +167,9 @@ class RssSampler:
                 pid = todo.pop()
                 pids.append(pid)
                 todo.extend(tree.get(pid, []))
-            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in pids))
+            sizes = [_rss_kib(p) for p in pids]
+            self.peak_kib = max(self.peak_kib, sum(sizes))
+            self.peak_one_kib = max(self.peak_one_kib, max(sizes, default=0))
             self._stop.wait(self.interval_s)
 
     def __enter__(self) -> RssSampler:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +25,8 @@ from conformance.client.contract import (
     RebootCall,
 )
 from conformance.errors import ConfigError
+from conformance.limits import MAX_BODY_BYTES
+from conformance.processes import run_bounded
 
 __all__ = ["CallableAdapter", "CommandAdapter", "adapter_from_object", "import_attr"]
 
@@ -98,8 +98,11 @@ class CallableAdapter:
 class CommandAdapter:
     """`--command 'CMD'`: one process per call, `RebootCall` JSON on stdin, `Outcome` on stdout.
 
-    CMD runs through the shell (it is the user's own command line, like a CI step), in its own
-    process group so that a hang is killed whole.
+    CMD runs through the shell (it is the user's own command line, like a CI step), in a session
+    of its own, bounded by `conformance.processes.run_bounded`: at most `MAX_BODY_BYTES` of
+    stdout are read (more is a `too-much-output` failure), the call has `timeout_s` in total,
+    and afterwards its whole process group is killed, with what it detached where the platform
+    lets the suite find it.
     """
 
     httpx_based = False
@@ -120,32 +123,33 @@ class CommandAdapter:
         self.env = dict(env) if env is not None else None
 
     def reboot(self, call: RebootCall) -> Outcome:
-        """Run CMD once; a timeout, a non-zero exit or a non-Outcome stdout: `ClientFailure`."""
-        with subprocess.Popen(
+        """Run CMD once; a timeout, too much output, a non-zero exit or a non-Outcome stdout:
+        `ClientFailure`."""
+        done = run_bounded(
             self.command,
-            shell=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            call.to_json().encode("utf-8"),
+            timeout_s=self.timeout_s,
+            max_output=MAX_BODY_BYTES,
             cwd=self.cwd,
             env=self.env,
-            start_new_session=True,
-        ) as proc:
-            try:
-                out, err = proc.communicate(call.to_json().encode("utf-8"), self.timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                out, err = proc.communicate()
-                raise ClientFailure(
-                    "timeout",
-                    f"command did not finish within {self.timeout_s:g} s: {self.command}",
-                    _decode(err),
-                ) from None
-        stdout, stderr = _decode(out), _decode(err)
-        if proc.returncode != 0:
+        )
+        stdout, stderr = _decode(done.stdout), _decode(done.stderr)
+        if done.timed_out:
+            raise ClientFailure(
+                "timeout",
+                f"command did not finish within {self.timeout_s:g} s: {self.command}",
+                stderr,
+            )
+        if done.too_much_output:
+            raise ClientFailure(
+                "too-much-output",
+                f"command printed more than {MAX_BODY_BYTES} bytes (stopped): {self.command}",
+                f"stdout began: {stdout[:1000]}\nstderr: {stderr}",
+            )
+        if done.returncode != 0:
             raise ClientFailure(
                 "exit",
-                f"command exited with status {proc.returncode}: {self.command}",
+                f"command exited with status {done.returncode}: {self.command}",
                 f"stdout: {stdout[-1000:]}\nstderr: {stderr}",
             )
         try:
@@ -163,11 +167,6 @@ class CommandAdapter:
 
 def _decode(raw: bytes | None) -> str:
     return (raw or b"").decode("utf-8", errors="replace")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager

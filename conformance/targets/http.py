@@ -2,13 +2,19 @@
 keep-alive connection pool; whatever the server does comes back as an `Exchange`.
 
 A misbehaving target yields a verdict, never a traceback. Timeouts, resets, closed
-connections and unreadable answers are captured in `Exchange.error`; nothing here raises for
-what a server does. `http.client` costs about a quarter of httpx's CPU per request
-(benchmarks/README.md, "Reference figures"), so the pool is built on it.
+connections and unreadable answers are captured in `Exchange.error`. Every request is bounded
+by `conformance.limits`: `timeout_s` is its total deadline (connect, send and the whole answer),
+at most `MAX_BODY_BYTES` of an answer are read, and the target's `CircuitBreaker` opens after a
+few failures in a row; from then on `send` raises `StoppedAnswering` (a skip: the test is not
+verified), the only thing raised for what a server does. `http.client` costs about a quarter
+of httpx's CPU per request (benchmarks/README.md, "Reference figures"), so the pool is built
+on it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
 import shlex
 import socket
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from conformance.config import Credentials
+from conformance.limits import ALARMS, MAX_BODY_BYTES, CircuitBreaker
 from conformance.protocol.envelopes import WireResponse, parse_response
 from conformance.protocol.signing import signed_headers_v3, signed_params_v2
 from conformance.protocol.wire import percent_encode
@@ -30,6 +37,7 @@ from conformance.targets.base import NOT_FOUND_PREFIX
 
 __all__ = [
     "DEFAULT_FORMAT",
+    "BoundedAnswer",
     "DestructiveCallRefused",
     "Exchange",
     "HttpServerTarget",
@@ -37,6 +45,7 @@ __all__ = [
     "SafetyGuard",
     "SentRequest",
     "Tamper",
+    "bounded_request",
     "corrupt_signature",
 ]
 
@@ -45,12 +54,7 @@ DEFAULT_FORMAT = "JSON"
 
 _UNSET = "\x00unset"
 _FORM = "application/x-www-form-urlencoded"
-_MAX_BODY = 1 << 20
 _SHOWN_BODY = 1500
-# After this many transport failures in a row the target fails fast: a hanging or dead server
-# must give failures in bounded time, not one timeout per generated example: a failing or
-# hanging target is a finding, never a hang of the suite.
-_BREAKER_THRESHOLD = 3
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
@@ -304,6 +308,7 @@ class HttpServerTarget:
         version: str,
         guard: SafetyGuard | None = None,
         request_id_header: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -320,19 +325,15 @@ class HttpServerTarget:
         self._request_id_header = request_id_header
         self._lock = threading.Lock()
         self._sent = 0
-        self._failures_in_a_row = 0
-        self._last_error = ""
+        # Shared by every test (and schemathesis) of a session: a target that stopped answering
+        # costs a few timeouts, then every later test is not verified.
+        self.breaker = breaker or CircuitBreaker(f"requests to {self.base_url}")
 
     # -- public -----------------------------------------------------------------------------
     @property
     def requests_sent(self) -> int:
         """How many requests this target has sent (for the run's statistics)."""
         return self._sent
-
-    def count_external(self, n: int) -> None:
-        """Count requests sent to this target by another client (e.g. schemathesis)."""
-        with self._lock:
-            self._sent += n
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -486,8 +487,33 @@ class HttpServerTarget:
         headers = dict(request.headers)
         if body or request.method == "POST":
             headers["content-length"] = str(len(body))
+        return self.send_raw(
+            request.method,
+            target,
+            headers,
+            body,
+            signature=signature,
+            action=action,
+            params=params,
+        )
+
+    def send_raw(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        signature: str = "v2",
+        action: str = "",
+        params: Mapping[str, str] | None = None,
+    ) -> Exchange:
+        """Send `method target` (path and encoded query) with exactly these headers and body,
+        under the target's bounds; e.g. a request another library prepared (schemathesis).
+        Raises `StoppedAnswering` when the circuit breaker is open."""
+        self.breaker.check()
         sent = SentRequest(
-            method=request.method,
+            method=method,
             url=f"{self._scheme}://{self._netloc}{target}",
             headers=tuple(headers.items()),
             body=body,
@@ -497,24 +523,10 @@ class HttpServerTarget:
         )
         with self._lock:
             self._sent += 1
-            tripped = self._failures_in_a_row >= _BREAKER_THRESHOLD
-            last = self._last_error
-        if tripped:
-            return Exchange(
-                sent,
-                None,
-                f"not sent: the target failed {_BREAKER_THRESHOLD} requests in a row "
-                f"(last: {last})",
-            )
         started = time.perf_counter()
-        response, error = self._roundtrip(request.method, target, headers, body)
+        response, error = self._roundtrip(method, target, dict(headers), body)
         elapsed = time.perf_counter() - started
-        with self._lock:
-            if response is None:
-                self._failures_in_a_row += 1
-                self._last_error = error or ""
-            else:
-                self._failures_in_a_row = 0
+        self.breaker.record(error if response is None else None)
         return Exchange(sent, response, error, elapsed)
 
     def probe(self) -> str | None:
@@ -532,35 +544,95 @@ class HttpServerTarget:
     def _roundtrip(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[WireResponse | None, str | None]:
+        # One deadline for the whole request, a stale keep-alive retry included.
+        deadline = time.monotonic() + self.timeout_s
         for _attempt in range(2):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             conn, reused = self._pool.get()
-            try:
-                conn.request(method, target, body=body or None, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read(_MAX_BODY + 1)
-            except _STALE as exc:
-                conn.close()
-                if reused:
+            answer = bounded_request(conn, method, target, headers, body, remaining)
+            if answer.late:
+                break
+            if answer.failure is not None:
+                if isinstance(answer.failure, _STALE) and reused:
                     continue  # an idle keep-alive connection the server had closed: retry once
-                return None, _describe_error(exc, self.timeout_s)
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                conn.close()
-                return None, _describe_error(exc, self.timeout_s)
-            if len(data) > _MAX_BODY:
-                conn.close()
-                return None, f"answer body larger than {_MAX_BODY} bytes"
-            if resp.will_close:
-                conn.close()
-            else:
+                return None, _describe_error(answer.failure, self.timeout_s)
+            if answer.too_large:
+                return None, f"answer body larger than {MAX_BODY_BYTES} bytes (not read further)"
+            if answer.keep_alive:
                 self._pool.put(conn)
             wire = parse_response(
-                resp.status,
-                resp.getheaders(),
-                data,
+                answer.status,
+                answer.headers,
+                answer.body,
                 request_id_header=self._request_id_header,
             )
             return wire, None
-        return None, "the connection was closed twice in a row without an answer"
+        else:
+            return None, "the connection was closed twice in a row without an answer"
+        return None, f"timeout: no complete answer within {self.timeout_s:g}s"
+
+
+@dataclass(frozen=True)
+class BoundedAnswer:
+    """What `bounded_request` got: an answer (`status`, `headers`, at most `MAX_BODY_BYTES` of
+    `body`), or the `failure` raised, or `late` when the deadline cut the request short."""
+
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    failure: BaseException | None = None
+    late: bool = False
+    too_large: bool = False
+    keep_alive: bool = False
+
+
+def bounded_request(
+    conn: http.client.HTTPConnection,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    seconds: float,
+) -> BoundedAnswer:
+    """One request on `conn` within `seconds` in total (connect, send, the whole answer): at
+    the deadline an alarm shuts the socket down, whatever call is blocked on it. The
+    connection is closed unless the answer allows keeping it (`keep_alive`)."""
+    conn.timeout = seconds
+    if conn.sock is not None:
+        conn.sock.settimeout(seconds)
+    alarm = ALARMS.set(seconds, functools.partial(_abort, conn))
+    try:
+        conn.request(method, target, body=body or None, headers=dict(headers))
+        resp = conn.getresponse()
+        data = resp.read(MAX_BODY_BYTES + 1)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        late = not ALARMS.cancel(alarm)
+        conn.close()
+        return BoundedAnswer(failure=None if late else exc, late=late)
+    if not ALARMS.cancel(alarm):
+        conn.close()
+        return BoundedAnswer(late=True)
+    too_large = len(data) > MAX_BODY_BYTES
+    keep = not (too_large or resp.will_close)
+    if not keep:
+        conn.close()
+    return BoundedAnswer(
+        resp.status,
+        tuple(resp.getheaders()),
+        data[:MAX_BODY_BYTES],
+        too_large=too_large,
+        keep_alive=keep,
+    )
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    """The deadline passed: wake whatever read or write is blocked on the connection."""
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _describe_error(exc: BaseException, timeout_s: float) -> str:

@@ -23,9 +23,10 @@ from urllib.parse import quote, urlsplit
 
 import yaml
 
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, TargetUnreachable
+from conformance.limits import MAX_BODY_BYTES
 from conformance.targets.base import NOT_FOUND_PREFIX, Condition, InstanceView, Unsupported
-from conformance.targets.http import HttpServerTarget
+from conformance.targets.http import HttpServerTarget, bounded_request
 
 __all__ = [
     "ControlError",
@@ -49,9 +50,11 @@ def fresh_instance_id(suffix: str = "") -> str:
     return FRESH_PREFIX + secrets.token_hex(6) + suffix
 
 
-class ControlError(RuntimeError):
-    """The control API answered something the contract of docs/contracts.md#test-control does not
-    allow."""
+class ControlError(TargetUnreachable):
+    """The control API did not answer, or answered something the contract of
+    docs/contracts.md#test-control does not allow (a status or a shape): an infrastructure
+    error (exit 3), which stops the session with its message, never a finding about the
+    target."""
 
 
 def _bool(value: object) -> bool | None:
@@ -62,13 +65,50 @@ def _bool(value: object) -> bool | None:
     return None
 
 
-def _view_from_control(data: Mapping[str, Any]) -> InstanceView:
+def _shape_problem(data: Mapping[str, Any]) -> str | None:
+    """What makes a control API instance view unusable (the test-control contract), or None."""
+    for name in ("InstanceId", "Status"):
+        if not isinstance(data.get(name), str):
+            return f"{name} must be a string, not {data.get(name)!r:.80}"
+    locks = data.get("OperationLocks")
+    if locks is not None and (
+        not isinstance(locks, list) or not all(isinstance(x, str) for x in locks)
+    ):
+        return f"OperationLocks must be a list of strings, not {locks!r:.80}"
+    disk = data.get("DiskStatus")
+    if disk is not None and not isinstance(disk, str):
+        return f"DiskStatus must be a string, not {disk!r:.80}"
+    for name in ("KmsKeyAccessible", "LastForceStop"):
+        value = data.get(name)
+        if value is not None and _bool(value) is None:
+            return f"{name} must be true or false, not {value!r:.80}"
+    count = data.get("RebootCount")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        return f"RebootCount must be an integer, not {count!r:.80}"
+    return None
+
+
+def _view_from_control(data: object, what: str) -> InstanceView:
+    """The instance view of a control answer; `ControlError` when its shape is wrong."""
+    if not isinstance(data, Mapping):
+        raise ControlError(
+            f"control API: {what} answered {data!r:.120} instead of an instance object "
+            "(the test-control contract)"
+        )
+    problem = _shape_problem(data)
+    if problem is not None:
+        raise ControlError(
+            f"control API: {what} answered an instance of the wrong shape: {problem} "
+            "(the test-control contract)",
+            hint="the test-control API is the suite's provisioning, not the target under "
+            "judgement: fix it, or judge the target with a fixtures file instead",
+        )
     count = data.get("RebootCount")
     return InstanceView(
-        instance_id=str(data.get("InstanceId", "")),
-        status=str(data.get("Status", "")),
-        operation_locks=tuple(str(x) for x in data.get("OperationLocks") or ()),
-        disk_status=None if data.get("DiskStatus") is None else str(data["DiskStatus"]),
+        instance_id=str(data["InstanceId"]),
+        status=str(data["Status"]),
+        operation_locks=tuple(data.get("OperationLocks") or ()),
+        disk_status=data.get("DiskStatus"),
         kms_key_accessible=_bool(data.get("KmsKeyAccessible")),
         reboot_count=count if isinstance(count, int) else None,
         last_force_stop=_bool(data.get("LastForceStop")),
@@ -109,30 +149,43 @@ class ControlProvisioner:
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
         """One control request; `(status, decoded JSON or None)`. Raises `ControlError` when the
-        control API cannot be reached."""
+        control API cannot be reached, does not answer within the timeout (in total), or
+        answers more than `MAX_BODY_BYTES`."""
         payload = None if body is None else json.dumps(body).encode("utf-8")
-        last: Exception | None = None
+        last: str = ""
+        deadline = time.monotonic() + self._timeout
         for _ in range(2):  # a keep-alive connection the server closed is retried once
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             conn = self._connection()
-            try:
-                conn.request(method, self._base + path, body=payload, headers=self._headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
+            answer = bounded_request(
+                conn, method, self._base + path, self._headers, payload, remaining
+            )
+            if answer.late:
+                break
+            if not answer.keep_alive:
                 self._conn = None
-                last = exc
+            if answer.failure is not None:
+                last = f"{type(answer.failure).__name__}: {answer.failure}"
                 continue
-            if resp.will_close:
-                conn.close()
-                self._conn = None
+            if answer.too_large:
+                raise ControlError(
+                    f"control API: {method} {path} answered more than {MAX_BODY_BYTES} bytes"
+                )
             try:
-                data = json.loads(raw) if raw.strip() else None
+                data = json.loads(answer.body) if answer.body.strip() else None
             except ValueError:
                 data = None
-            return resp.status, data
+            return answer.status, data
+        else:
+            raise ControlError(
+                f"the control API at {self.control_url} did not answer {method} {path}: {last}"
+            )
+        self._conn = None
         raise ControlError(
-            f"the control API at {self.control_url} did not answer {method} {path}: {last}"
+            f"the control API at {self.control_url} did not answer {method} {path} within "
+            f"{self._timeout:g}s"
         )
 
     def _expect(self, status: int, data: Any, ok: Sequence[int], what: str) -> Any:
@@ -172,10 +225,8 @@ class ControlProvisioner:
         status, data = self.request("GET", "/instances/" + quote(instance_id, safe=""))
         if status == 404:
             return None
-        data = self._expect(status, data, (200,), f"GET /instances/{instance_id}")
-        if not isinstance(data, Mapping):
-            raise ControlError(f"control API: GET /instances/{instance_id} gave {data!r}")
-        return _view_from_control(data)
+        what = f"GET /instances/{instance_id}"
+        return _view_from_control(self._expect(status, data, (200,), what), what)
 
     def settle(self, instance_id: str) -> InstanceView | None:
         """`POST /instances/{id}/settle`."""
@@ -184,7 +235,7 @@ class ControlProvisioner:
         if status == 404:
             return None
         data = self._expect(status, data, (200,), f"POST {path}")
-        return _view_from_control(data) if isinstance(data, Mapping) else None
+        return _view_from_control(data, f"POST {path}") if data is not None else None
 
     def inject_fault(self, action: str, code: str, count: int = 1) -> None:
         """`POST /faults`."""

@@ -15,6 +15,7 @@ import pytest
 from conformance.client.contract import AdapterUnavailable, ClientAdapter
 from conformance.client.registry import load_adapter
 from conformance.errors import ConfigError
+from conformance.limits import CircuitBreaker
 from conformance.spec.model import Spec
 from conformance.suite.client.harness import ClientExchange, Harness, ScriptedServer
 from conformance.suite.client.respx_server import RespxServer
@@ -82,16 +83,35 @@ def client_adapter(pytestconfig: pytest.Config) -> ClientAdapter:
 
 
 @pytest.fixture(scope="session")
+def adapter_breaker(client_adapter: ClientAdapter) -> CircuitBreaker:
+    """One circuit breaker for every call of the session (both server modes share it)."""
+    return CircuitBreaker(f"calls of adapter {client_adapter.name}")
+
+
+@pytest.fixture(scope="session")
 def harness(
-    server_mode: str, client_adapter: ClientAdapter, spec: Spec, ecs_options: SuiteOptions
+    server_mode: str,
+    client_adapter: ClientAdapter,
+    adapter_breaker: CircuitBreaker,
+    spec: Spec,
+    ecs_options: SuiteOptions,
 ) -> Iterator[Harness]:
     """The adapter, one scripted server (`server_mode`), the spec and the credentials."""
     server: ScriptedServer
     server = RespxServer() if server_mode == RespxServer.mode else LoopbackServer()
     try:
-        yield Harness(client_adapter, server, spec, ecs_options.credentials)
+        yield Harness(client_adapter, server, spec, ecs_options.credentials, adapter_breaker)
     finally:
         server.close()
+
+
+@pytest.fixture(autouse=True)
+def _stopped_adapter(request: pytest.FixtureRequest) -> None:
+    """Once the adapter stopped answering, a test that calls it is not verified before it
+    starts (its session fixtures would otherwise wait for the adapter first)."""
+    if "harness" in request.fixturenames and "server_mode" in request.fixturenames:
+        breaker = request.getfixturevalue("adapter_breaker")
+        breaker.check()
 
 
 @pytest.fixture(scope="session")

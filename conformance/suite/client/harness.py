@@ -2,7 +2,10 @@
 
 `Harness.run(scenario)` installs the scenario's responder, hands the adapter its `RebootCall`, and
 returns a `ClientExchange`: the requests the client sent, and its `Outcome` or the `ClientFailure`
-the adapter caused. It never raises for a misbehaving client (docs/contracts.md#client-failures).
+the adapter caused. It never raises for a misbehaving client (docs/contracts.md#client-failures),
+except once the session's circuit breaker is open: calls that never returned (or printed more
+than the suite reads) several times in a row mean the adapter stopped answering, and every
+later call raises `StoppedAnswering` (the test is not verified).
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from typing import Protocol
 
 from conformance.client.contract import ClientAdapter, ClientFailure, Outcome, RebootCall
 from conformance.config import Credentials
+from conformance.limits import CircuitBreaker
 from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest, Responder
-from conformance.suite.client.scenarios import Scenario, responder
+from conformance.suite.client.scenarios import HANG_KIND, Scenario, responder
 
-__all__ = ["ClientExchange", "Harness", "ScriptedServer"]
+__all__ = ["NO_ANSWER_KINDS", "ClientExchange", "Harness", "ScriptedServer"]
+
+NO_ANSWER_KINDS = frozenset({"timeout", "too-much-output"})
+"""`ClientFailure` kinds that count towards the circuit breaker: the call gave nothing usable
+back, as a server that does not answer gives nothing."""
 
 
 class ScriptedServer(Protocol):
@@ -81,11 +89,13 @@ class Harness:
         server: ScriptedServer,
         spec: Spec,
         credentials: Credentials,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.adapter = adapter
         self.server = server
         self.spec = spec
         self.credentials = credentials
+        self.breaker = breaker or CircuitBreaker(f"calls of adapter {adapter.name}")
 
     @property
     def mode(self) -> str:
@@ -93,7 +103,9 @@ class Harness:
         return self.server.mode
 
     def run(self, scenario: Scenario) -> ClientExchange:
-        """Play `scenario` once; never raises for the client's faults."""
+        """Play `scenario` once; never raises for the client's faults (`StoppedAnswering` once
+        the adapter stopped answering)."""
+        self.breaker.check()
         call = scenario.call(self.server.endpoint, self.credentials)
         exchange = ClientExchange(scenario, call, self.server.mode, self.adapter.name)
         with self.server.play(responder(scenario, self.spec)) as requests:
@@ -102,4 +114,10 @@ class Harness:
             except ClientFailure as failure:
                 exchange.failure = failure
             exchange.requests = list(requests)
+        if scenario.answer.kind != HANG_KIND:
+            # A scenario whose server never answers may take a client its own timeout to end:
+            # it neither proves nor disproves that the adapter answers.
+            broken = exchange.failure
+            gave_nothing = broken is not None and broken.kind in NO_ANSWER_KINDS
+            self.breaker.record(broken.message if broken and gave_nothing else None)
         return exchange

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from conformance.limits import MAX_BODY_BYTES
 from conformance.suite.client.recording import HANG, RecordedRequest, Reply, Responder
 
 __all__ = ["LoopbackServer"]
@@ -23,6 +24,7 @@ __all__ = ["LoopbackServer"]
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    timeout = 30.0  # per socket read: a client that stops sending cannot hold a thread forever
 
     def setup(self) -> None:
         super().setup()
@@ -31,8 +33,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        declared = self.headers.get("content-length") or "0"
+        length = int(declared) if declared.isdigit() else 0
+        # A client's body is read up to the suite's cap; the rest is never read (the connection
+        # is closed after the answer), so a client cannot make the suite hold what it sends.
+        body = self.rfile.read(min(length, MAX_BODY_BYTES)) if length > 0 else b""
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
         target = urlsplit(self.path)
         request = RecordedRequest(
             method=self.command,

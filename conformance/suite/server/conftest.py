@@ -198,7 +198,9 @@ def server_context(
 
 @pytest.fixture
 def ecs(server_context: ServerContext, request: pytest.FixtureRequest) -> ServerHarness:
-    """The per-test harness."""
+    """The per-test harness; once the target stopped answering (its circuit breaker is open),
+    the test is not verified before it sends anything."""
+    server_context.target.breaker.check()
     request.node.user_properties.append((_SEED_PROPERTY, server_context.seed))
     harness = ServerHarness(server_context, request.module.__name__, request.node.originalname)
     request.node.stash[_HARNESS_KEY] = (harness, request)

@@ -13,21 +13,27 @@
   its envelope's `Code` is one the spec documents for that HTTP status (`x-error-codes`).
 * `CHECKS`: schemathesis' own status-code, content-type, response-schema, server-error and
   negative-data checks, plus that one.
+* `call_case(case, target)`: sends a generated case through the target's own transport, so
+  schemathesis' requests share its bounds (total deadline, body cap) and its circuit breaker
+  instead of reading whole answers without limit.
 """
 
 from __future__ import annotations
 
 import copy
+import http.client
 import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import requests
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.auths import AuthStorage
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -41,9 +47,11 @@ from conformance.protocol.signing import signed_params_v2
 from conformance.spec.model import Spec
 from conformance.spec.openapi import AUTH_PARAMETERS, REPEAT_LIST
 from conformance.targets.base import NOT_FOUND_PREFIX
+from conformance.targets.http import Exchange, HttpServerTarget
 
 __all__ = [
     "CHECKS",
+    "call_case",
     "case_strategies",
     "documented_error_code",
     "load_schema",
@@ -230,6 +238,37 @@ def signing_auth(
             case.query = query
 
     return RpcSigningAuth
+
+
+def call_case(case: Any, target: HttpServerTarget) -> tuple[Response | None, Exchange]:
+    """Send `case` as schemathesis would (its serialisation, byte for byte) through `target`'s
+    bounded transport. The schemathesis response to validate, or None when no answer came
+    (then the exchange says why); `StoppedAnswering` once the target's breaker is open."""
+    kwargs = case.as_transport_kwargs(base_url=target.base_url)
+    fields = ("method", "url", "headers", "params", "data", "json", "cookies")
+    prepared = requests.Request(**{k: kwargs[k] for k in fields if k in kwargs}).prepare()
+    raw = prepared.body
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw if isinstance(raw, bytes) else b""
+    exchange = target.send_raw(
+        str(prepared.method),
+        prepared.path_url,
+        {str(k): str(v) for k, v in prepared.headers.items()},
+        body,
+        action=case.operation.label,
+    )
+    wire = exchange.response
+    if wire is None:
+        return None, exchange
+    response = Response(
+        status_code=wire.status,
+        headers={k: [v] for k, v in wire.headers.items()},
+        content=wire.body,
+        request=prepared,
+        elapsed=exchange.elapsed_s,
+        verify=True,
+        message=http.client.responses.get(wire.status, ""),
+    )
+    return response, exchange
 
 
 def _error_patterns(spec: Spec) -> dict[int, list[re.Pattern[str]]]:
