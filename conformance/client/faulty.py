@@ -143,6 +143,21 @@ class _MessageRewritten(ReferenceClient):
         )
 
 
+class _SignsHostOnly(ReferenceClient):
+    """A V3 client whose signature covers `host` alone (x-acs-action, the nonce and the date
+    could be changed without breaking it)."""
+
+    def v3_signed_headers(self) -> tuple[str, ...] | None:
+        return ("host",)
+
+
+class _NamesSha256(ReferenceClient):
+    """Says `SignatureMethod=HMAC-SHA256` and signs with HMAC-SHA1 all the same."""
+
+    def signature_method(self) -> str:
+        return "HMAC-SHA256"
+
+
 class _SuccessOnAnything(ReferenceClient):
     """Takes any 200 for a success, readable body or not."""
 
@@ -288,6 +303,18 @@ _VARIANTS = (
         ("interop.client.unusable-response",),
         _ref(_SuccessOnAnything),
         description="reports success for any HTTP 200, even an empty or unparsable body",
+    ),
+    FaultyClient(
+        "signs-host-only",
+        ("protocol.signature.v3.signed-headers",),
+        _ref(_SignsHostOnly, signature="v3"),
+        description="signs a V3 request over host alone, leaving its x-acs-* headers unsigned",
+    ),
+    FaultyClient(
+        "names-sha256",
+        ("protocol.signature.v2.algorithm",),
+        _ref(_NamesSha256),
+        description="sends SignatureMethod=HMAC-SHA256 although it signs with HMAC-SHA1",
     ),
     FaultyClient(
         "hangs",

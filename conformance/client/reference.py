@@ -126,6 +126,14 @@ class ReferenceClient:
         """The API version sent."""
         return self.spec.version
 
+    def signature_method(self) -> str:
+        """The V2 `SignatureMethod` sent (the signature itself is HMAC-SHA1 either way)."""
+        return V2_SIGNATURE_METHOD
+
+    def v3_signed_headers(self) -> tuple[str, ...] | None:
+        """The headers a V3 signature covers; None: host, content-type and every x-acs-*."""
+        return None
+
     def resend(self, outcome: Outcome, attempt: int) -> bool:
         """Whether to send the request again: never (interop.retries.none)."""
         return False
@@ -163,6 +171,7 @@ class ReferenceClient:
                 nonce=self.nonce(),
                 timestamp=self.timestamp(),
                 extra_headers={"accept": self.spec.profile.formats.v3_accept},
+                sign=self.v3_signed_headers(),
             )
             return httpx.Request(self.method, f"{base}?{query}", headers=headers)
         params = dict(api)
@@ -172,7 +181,7 @@ class ReferenceClient:
                 "Version": self.version(),
                 "Format": "JSON",
                 "AccessKeyId": call.access_key_id,
-                "SignatureMethod": V2_SIGNATURE_METHOD,
+                "SignatureMethod": self.signature_method(),
                 "SignatureVersion": V2_SIGNATURE_VERSION,
                 "SignatureNonce": self.nonce(),
                 "Timestamp": self.timestamp(),

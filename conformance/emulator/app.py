@@ -310,6 +310,8 @@ def create_app(
         clock,
         verify_signatures=not behaviour.signature_not_checked,
         check_nonces=not behaviour.nonce_replay_allowed,
+        check_signature_method=not behaviour.signature_method_unchecked,
+        check_signed_headers=not behaviour.signed_headers_not_enforced,
     )
     envelopes = Envelopes.from_profile(spec.profile)
     if settings.host_id:

@@ -87,6 +87,12 @@ class Behaviour:
     """V3 (ACS3-HMAC-SHA256) requests are refused: only V2 query signing works. [app]"""
     post_unsupported: bool = False
     """POST is refused with the unsupported-method error; only GET works. [app]"""
+    signed_headers_not_enforced: bool = False
+    """A V3 signature may cover fewer headers than the protocol requires (over `host` alone,
+    `x-acs-action` and the nonce could be changed). [app, Gateway]"""
+    signature_method_unchecked: bool = False
+    """V2 `SignatureMethod` and `SignatureVersion` are neither required nor checked (`none`,
+    `HMAC-SHA256`, `9.9` pass). [app, Gateway]"""
 
     @property
     def is_reference(self) -> bool:

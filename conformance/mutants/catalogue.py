@@ -230,6 +230,20 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(post_unsupported=True),
         ("protocol.method.POST",),
     ),
+    Mutant(
+        "signed-headers-not-enforced",
+        "a V3 signature over any SignedHeaders list passes (host alone: x-acs-action and the "
+        "nonce unsigned, so a captured request can be replayed or turned into another action)",
+        Behaviour(signed_headers_not_enforced=True),
+        ("protocol.signature.v3.signed-headers",),
+    ),
+    Mutant(
+        "signature-method-unchecked",
+        "V2 SignatureMethod and SignatureVersion are not checked: none, HMAC-SHA256, 9.9 or "
+        "neither at all pass",
+        Behaviour(signature_method_unchecked=True),
+        ("protocol.signature.v2.algorithm",),
+    ),
 )
 
 

@@ -3,7 +3,9 @@
 The checks and their errors are docs/protocol.md#gateway-errors.
 
 `Gateway.authenticate` reads the query and form body, detects the signature version, checks
-common parameters, timestamp, AccessKeyId, signature, nonce, Action and Format, in that order,
+common parameters (V2: `SignatureMethod` and `SignatureVersion` are the profile's values),
+timestamp, AccessKeyId, signature (V3: `SignedHeaders` covers `host` and every `x-acs-*`
+header the request carries), nonce, Action and Format, in that order,
 and raises `ApiError` built from the profile's gateway error variants (the first variant of each
 situation is the one answered). Emulator handlers receive the verified `RpcRequest` and never
 parse a signature: signature code exists once, here and in `signing.py`.
@@ -26,6 +28,7 @@ from conformance.protocol.signing import (
     SignatureFormatError,
     V3Authorization,
     parse_authorization_v3,
+    unsigned_headers_v3,
     verify_v2,
     verify_v3,
 )
@@ -43,7 +46,19 @@ __all__ = ["Gateway", "NonceStore", "RpcRequest"]
 _FORM = "application/x-www-form-urlencoded"
 # docs/protocol.md#common-parameters: the V2 parameters a request cannot do without, in the order
 # they are checked.
-_V2_REQUIRED = ("Action", "Version", "AccessKeyId", "Signature", "SignatureNonce", "Timestamp")
+_V2_REQUIRED = (
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+)
+# The V2 parameters that name the signature algorithm, and the profile keys of their values.
+_V2_ALGORITHM = (("SignatureMethod", "method"), ("SignatureVersion", "version"))
+_V2_NAMING = frozenset(name for name, _ in _V2_ALGORITHM)
 # docs/protocol.md#signature-v3: V3 carries them in headers; a missing one is reported under its V2
 # name.
 _V3_REQUIRED = (
@@ -148,6 +163,8 @@ class Gateway:
         verify_signatures: bool = True,
         check_nonces: bool = True,
         check_timestamps: bool = True,
+        check_signature_method: bool = True,
+        check_signed_headers: bool = True,
     ) -> None:
         self._credentials = dict(credentials)
         self._actions = dict(actions)
@@ -156,6 +173,12 @@ class Gateway:
         self._verify = verify_signatures
         self._check_nonces = check_nonces
         self._check_timestamps = check_timestamps
+        self._check_algorithm = check_signature_method
+        self._check_signed_headers = check_signed_headers
+        signatures = profile.signatures
+        self._v2_algorithm = {"method": signatures.v2_method, "version": signatures.v2_version}
+        self._v3_required = signatures.v3_signed_required
+        self._v3_prefixes = signatures.v3_signed_prefixes
         self._max_skew = float(profile.timestamp.max_skew_seconds)
         self._default_v2 = ResponseFormat(profile.formats.default_v2.upper())
         self._default_v3 = ResponseFormat(profile.formats.default_v3.upper())
@@ -273,8 +296,14 @@ class Gateway:
         self, method: str, params: dict[str, str], fmt: ResponseFormat
     ) -> RpcRequest:
         for name in _V2_REQUIRED:
-            if not params.get(name):
+            if not params.get(name) and (self._check_algorithm or name not in _V2_NAMING):
                 raise self._error("missing_parameter", fmt, Name=name)
+        if self._check_algorithm:
+            # Another algorithm or version cannot be verified: refused as a malformed parameter
+            # before any signature is computed.
+            for name, key in _V2_ALGORITHM:
+                if params[name] != self._v2_algorithm[key]:
+                    raise self._error("invalid_parameter", fmt, Name=name)
         ts, now = self._timestamp(params["Timestamp"], fmt)
         access_key_id = params["AccessKeyId"]
         secret = self._secret(access_key_id, fmt)
@@ -323,6 +352,10 @@ class Gateway:
             # The canonical query covers the query string only; a form body is covered by its
             # SHA-256 (docs/protocol.md#signature-v3).
             ok, string_to_sign = verify_v3(auth, method, "/", query_pairs, headers, body, secret)
+            if self._check_signed_headers and unsigned_headers_v3(
+                auth, headers, required=self._v3_required, prefixes=self._v3_prefixes
+            ):
+                ok = False  # a signature over less than the protocol requires is not one
             claimed = headers.get("x-acs-content-sha256")
             if claimed is not None and not hmac.compare_digest(
                 claimed.lower().encode("utf-8"), hashlib.sha256(body).hexdigest().encode()

@@ -38,6 +38,7 @@ __all__ = [
     "signed_params_v2",
     "string_to_sign_v2",
     "string_to_sign_v3",
+    "unsigned_headers_v3",
     "verify_v2",
     "verify_v3",
 ]
@@ -151,11 +152,14 @@ def signed_params_v2(
     nonce: str | None = None,
     timestamp: str | None = None,
     security_token: str | None = None,
+    overrides: Mapping[str, str | None] | None = None,
 ) -> dict[str, str]:
     """All parameters of a V2 request: `api_params`, the common ones
     (docs/protocol.md#common-parameters), and `Signature`.
 
     Common parameters win over same-named `api_params`. `fmt=None` leaves `Format` out.
+    `overrides` replace common parameters before signing (None leaves one out), so a request
+    that names another `SignatureMethod` is still signed over exactly what it sends.
 
     >>> p = signed_params_v2("GET", {"InstanceId": "i-1"}, action="RebootInstance",
     ...     version="2014-05-26", access_key_id="id", access_key_secret="s")
@@ -175,6 +179,11 @@ def signed_params_v2(
             security_token=security_token,
         )
     )
+    for name, value in (overrides or {}).items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
     params[_SIGNATURE] = sign_v2(method, params, access_key_secret)
     return params
 
@@ -323,6 +332,30 @@ def parse_authorization_v3(value: str) -> V3Authorization:
     return V3Authorization(credential, headers, signature)
 
 
+def unsigned_headers_v3(
+    authorization: V3Authorization,
+    headers: Mapping[str, str],
+    *,
+    required: Sequence[str],
+    prefixes: Sequence[str],
+) -> tuple[str, ...]:
+    """The headers a V3 signature must cover that `authorization`'s SignedHeaders leaves out:
+    every name of `required`, and every header of the request starting with one of `prefixes`
+    (the profile's `signatures.v3.signed_headers`: host and every x-acs-* header). A signature
+    over less leaves `x-acs-action`, the nonce or the date open to change.
+
+    >>> auth = V3Authorization("id", ("host",), "00")
+    >>> headers = {"Host": "h", "x-acs-action": "A", "accept": "*/*"}
+    >>> unsigned_headers_v3(auth, headers, required=("host",), prefixes=("x-acs-",))
+    ('x-acs-action',)
+    """
+    signed = set(authorization.signed_headers)
+    present = {k.lower() for k in headers}
+    needed = {h.lower() for h in required}
+    needed |= {n for n in present if n.startswith(tuple(p.lower() for p in prefixes))}
+    return tuple(sorted(needed - signed))
+
+
 def verify_v3(
     authorization: V3Authorization,
     method: str,
@@ -356,11 +389,13 @@ def signed_headers_v3(
     nonce: str | None = None,
     timestamp: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    sign: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """The headers of a V3 request (lower-case names), `authorization` included.
 
     Signs `host`, `content-type` (when given) and every `x-acs-*` header, as the Node SDK does;
-    other `extra_headers` are sent but not signed.
+    other `extra_headers` are sent but not signed. `sign` names the headers to sign instead
+    (e.g. fewer than the protocol requires, to see that a server refuses it).
     """
     headers: dict[str, str] = {k.lower(): v for k, v in (extra_headers or {}).items()}
     headers.update(
@@ -375,7 +410,12 @@ def signed_headers_v3(
     )
     if content_type is not None:
         headers["content-type"] = content_type
-    signed = sorted(n for n in headers if n in ("host", "content-type") or n.startswith("x-acs-"))
+    if sign is not None:
+        signed = sorted({n.lower() for n in sign})
+    else:
+        signed = sorted(
+            n for n in headers if n in ("host", "content-type") or n.startswith("x-acs-")
+        )
     canonical = canonical_request_v3(method, "/", query.items(), headers, signed, body)
     signature = sign_v3(string_to_sign_v3(canonical), access_key_secret)
     headers["authorization"] = (

@@ -220,6 +220,13 @@ def _profile_requirements(op: Operation, profile: EffectiveProfile) -> list[Requ
     add("protocol.params.merged", "protocol", "transport", "api.merged_parameters")
     add("protocol.signature.v2", "protocol", "signature", "signatures.v2")
     add("protocol.signature.v3", "protocol", "signature", "signatures.v3")
+    add("protocol.signature.v2.algorithm", "protocol", "signature", "signatures.v2.algorithm")
+    add(
+        "protocol.signature.v3.signed-headers",
+        "protocol",
+        "signature",
+        "signatures.v3.signed_headers",
+    )
     add("protocol.signature.mismatch", "protocol", "signature", "gateway_errors.signature_mismatch")
     add("protocol.nonce.replay", "protocol", "nonce", "gateway_errors.nonce_used")
     add("protocol.nonce.unique", "protocol", "nonce", "clients.nonce")

@@ -188,9 +188,14 @@ class SignatureFacts:
     v2_version: str
     v3_algorithm: str
     v3_required_headers: tuple[str, ...]
+    # What every V3 signature must cover: these headers, and every header with these prefixes.
+    v3_signed_required: tuple[str, ...]
+    v3_signed_prefixes: tuple[str, ...]
     v2: Fact
     v3: Fact
     plus_space: Fact
+    v2_algorithm: Fact  # SignatureMethod and SignatureVersion are checked
+    v3_signed_headers: Fact  # what SignedHeaders must cover
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,7 @@ class Profile:
         envelopes = r.node("envelopes")
         success, error = r.node("envelopes", "success"), r.node("envelopes", "error")
         v2, v3 = r.node("signatures", "v2"), r.node("signatures", "v3")
+        signed = r.node("signatures", "v3", "signed_headers")
         timestamp = r.node("timestamp")
         hidden = data.get("hidden_parameters")
         life = data.get("lifecycle")
@@ -311,9 +317,13 @@ class Profile:
                 v3_required_headers=tuple(
                     str(h) for h in r.get(v3, "signatures.v3", "required_headers")
                 ),
+                v3_signed_required=_lower(r.get(signed, _SIGNED_HEADERS, "required")),
+                v3_signed_prefixes=_lower(r.get(signed, _SIGNED_HEADERS, "prefixes")),
                 v2=_fact(v2),
                 v3=_fact(v3),
                 plus_space=_fact(v2.get("plus_space")),
+                v2_algorithm=_fact(r.get(v2, "signatures.v2", "algorithm")),
+                v3_signed_headers=_fact(signed),
             ),
             timestamp=TimestampFacts(
                 format=str(r.get(timestamp, "timestamp", "format")),
@@ -360,6 +370,13 @@ class _Reader:
         if key not in node:
             raise self._missing(f"{where}.{key}")
         return node[key]
+
+
+_SIGNED_HEADERS = "signatures.v3.signed_headers"
+
+
+def _lower(items: Any) -> tuple[str, ...]:
+    return tuple(str(item).lower() for item in items)
 
 
 def _fact(node: Any) -> Fact:

@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 import unittest
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -353,6 +353,8 @@ class HttpServerTarget:
         extra_headers: Mapping[str, str] | None = None,
         version: str | None = None,
         access_key_id: str | None = None,
+        common: Mapping[str, str | None] | None = None,
+        signed_headers: Sequence[str] | None = None,
     ) -> PreparedRequest:
         """Build and sign a request without sending it.
 
@@ -360,6 +362,8 @@ class HttpServerTarget:
         body, POST only), `split` (API parameters in the body, the rest in the query:
         docs/protocol.md#transport, the server merges them). V3 always keeps Action/Version in
         headers.
+        `common` replaces V2 common parameters before signing (None leaves one out);
+        `signed_headers` names the headers a V3 signature covers (default: what SDKs sign).
         """
         method = method.upper()
         if placement not in ("query", "form", "split"):
@@ -382,6 +386,7 @@ class HttpServerTarget:
                 fmt=fmt_value,
                 nonce=nonce,
                 timestamp=timestamp,
+                overrides=common,
             )
             pairs = list(signed.items())
             if placement == "query":
@@ -423,6 +428,7 @@ class HttpServerTarget:
             nonce=nonce,
             timestamp=timestamp,
             extra_headers={k: v for k, v in headers.items() if k != "host"},
+            sign=signed_headers,
         )
         draft.headers = {"host": self._netloc, **v3_headers}
         draft.body = body if form is not None else None
@@ -444,6 +450,8 @@ class HttpServerTarget:
         version: str | None = None,
         access_key_id: str | None = None,
         plus_spaces: bool = False,
+        common: Mapping[str, str | None] | None = None,
+        signed_headers: Sequence[str] | None = None,
     ) -> Exchange:
         """Sign and send one call; never raises for what the server does.
 
@@ -465,6 +473,8 @@ class HttpServerTarget:
             extra_headers=extra_headers,
             version=version,
             access_key_id=access_key_id,
+            common=common,
+            signed_headers=signed_headers,
         )
         request.plus_spaces = plus_spaces
         if tamper is not None:

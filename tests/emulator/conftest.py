@@ -54,8 +54,11 @@ class Caller:
         signature: str = "v2",
         nonce: str | None = None,
         tamper: bool = False,
+        sign: tuple[str, ...] | None = None,
+        overrides: Mapping[str, str | None] | None = None,
     ) -> WireResponse:
-        """One signed call; `where` is `query` or `form`; `tamper` spoils the signature."""
+        """One signed call; `where` is `query` or `form`; `tamper` spoils the signature; `sign`
+        names the V3 headers to sign, `overrides` replaces V2 common parameters (signed)."""
         action = action or self.spec.action
         url = self.emulator.url
         if signature == "v3":
@@ -69,6 +72,7 @@ class Caller:
                 access_key_id=self.key_id,
                 access_key_secret=self.secret,
                 nonce=nonce,
+                sign=sign,
             )
             if tamper:
                 headers["authorization"] = headers["authorization"][:-4] + "0000"
@@ -84,6 +88,7 @@ class Caller:
             access_key_secret=self.secret,
             fmt=fmt,
             nonce=nonce,
+            overrides=overrides,
         )
         if tamper:
             signed["Signature"] = "AAAA" + signed["Signature"][4:]
@@ -103,7 +108,7 @@ class Caller:
         """RebootInstance with `ForceStop`/`DryRun` given as wire strings (or omitted)."""
         opts = {
             k: flags.pop(k)
-            for k in ("method", "fmt", "where", "signature", "nonce", "tamper")
+            for k in ("method", "fmt", "where", "signature", "nonce", "tamper", "sign", "overrides")
             if k in flags
         }
         params = {} if instance_id is None else {"InstanceId": instance_id}

@@ -129,6 +129,14 @@ def v3_call(p: Probe) -> object:
     return p.rpc.reboot("i-none", signature="v3").code
 
 
+def v3_signed_over_host_only(p: Probe) -> object:
+    return p.rpc.reboot("i-none", signature="v3", sign=("host",)).code
+
+
+def v2_another_algorithm(p: Probe) -> object:
+    return p.rpc.reboot("i-none", overrides={"SignatureMethod": "HMAC-SHA256"}).code
+
+
 def status_after_reboot(p: Probe) -> object:
     _running(p)
     p.rpc.reboot("i-1")
@@ -198,6 +206,14 @@ CASES: dict[str, tuple[Behaviour, Callable[[Probe], object]]] = {
     "nonce_replay_allowed": (Behaviour(nonce_replay_allowed=True), replayed_nonce),
     "v3_unsupported": (Behaviour(v3_unsupported=True), v3_call),
     "post_unsupported": (Behaviour(post_unsupported=True), post_call),
+    "signed_headers_not_enforced": (
+        Behaviour(signed_headers_not_enforced=True),
+        v3_signed_over_host_only,
+    ),
+    "signature_method_unchecked": (
+        Behaviour(signature_method_unchecked=True),
+        v2_another_algorithm,
+    ),
 }
 
 

@@ -529,3 +529,100 @@ def test_authenticate_cost(make_gateway: Callable[..., Gateway], version: str) -
     best = min(timeit.repeat(lambda: gateway.authenticate(*raw), number=runs, repeat=3)) / runs
     print(f"\nGateway.authenticate (V2, 11 params, no nonce store): {best * 1e6:.1f} us/request")
     assert best < 1e-3
+
+
+# -- what a signature must cover (issue 12: no hole in the shared verifier) -----------------
+
+
+def _v2_signed_over(version: str, overrides: dict[str, str | None]) -> Raw:
+    """A V2 request whose common parameters are `overrides`, correctly signed over them."""
+    params = signed_params_v2(
+        "GET",
+        {"InstanceId": "i-1"},
+        action=ACTION,
+        version=version,
+        access_key_id=AK,
+        access_key_secret=SECRET,
+        timestamp=NOW,
+        overrides=overrides,
+    )
+    return "GET", canonical_query(params.items()).encode(), {}, b""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "situation", "name"),
+    [
+        ({"SignatureMethod": "none"}, "invalid_parameter", "SignatureMethod"),
+        ({"SignatureMethod": "HMAC-SHA256"}, "invalid_parameter", "SignatureMethod"),
+        ({"SignatureMethod": None}, "missing_parameter", "SignatureMethod"),
+        ({"SignatureVersion": "9.9"}, "invalid_parameter", "SignatureVersion"),
+        ({"SignatureVersion": None}, "missing_parameter", "SignatureVersion"),
+    ],
+)
+def test_v2_algorithm_is_the_profiles(  # type: ignore[no-untyped-def]
+    make_gateway, gateway_errors, version, overrides, situation, name
+) -> None:
+    raw = _v2_signed_over(version, overrides)
+    assert_answer(refused(make_gateway(), raw), gateway_errors, situation, Name=name)
+    make_gateway(check_signature_method=False).authenticate(*raw)  # the mutant's hole
+
+
+@pytest.mark.parametrize(
+    "signed",
+    [
+        ("host",),
+        ("x-nothing",),
+        ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-content-sha256"),
+    ],
+    ids=["host-only", "x-nothing", "nonce-unsigned"],
+)
+def test_v3_signed_headers_must_cover_host_and_every_x_acs_header(  # type: ignore[no-untyped-def]
+    make_gateway, gateway_errors, version, signed
+) -> None:
+    raw = v3(version, sign=signed)
+    error = refused(make_gateway(), raw)
+    assert (error.code, error.http_status) == (
+        gateway_errors["signature_mismatch"][0].code,
+        gateway_errors["signature_mismatch"][0].http_status,
+    )
+    make_gateway(check_signed_headers=False).authenticate(*raw)  # the mutant's hole
+
+
+def test_v3_an_unsigned_extra_x_acs_header_is_refused(make_gateway, version) -> None:  # type: ignore[no-untyped-def]
+    method, query, headers, body = v3(version)
+    headers["x-acs-added-later"] = "1"  # not in SignedHeaders
+    error = refused(make_gateway(), (method, query, headers, body))
+    assert error.code == "SignatureDoesNotMatch"
+
+
+def test_v3_signing_more_headers_is_accepted(make_gateway, version) -> None:  # type: ignore[no-untyped-def]
+    """The Python SDK signs accept and user-agent too: more than required is fine."""
+    required = ("host", "x-acs-action", "x-acs-content-sha256", "x-acs-date")
+    required += ("x-acs-signature-nonce", "x-acs-version")
+    raw = v3(
+        version,
+        extra_headers={"accept": "application/json", "user-agent": "sdk"},
+        sign=("accept", "user-agent", *required),
+    )
+    assert "SignedHeaders=accept;host;user-agent;" in raw[2]["authorization"]
+    make_gateway().authenticate(*raw)
+
+
+def test_published_vectors_sign_what_the_protocol_requires(  # type: ignore[no-untyped-def]
+    official_vector, typed_profile
+) -> None:
+    from conformance.protocol.signing import V3Authorization, unsigned_headers_v3
+
+    v, signatures = official_vector, typed_profile.signatures
+    if v["signature_version"] == "v2":
+        assert v["params"]["SignatureMethod"] == signatures.v2_method
+        assert v["params"]["SignatureVersion"] == signatures.v2_version
+        return
+    auth = V3Authorization(v["access_key_id"], tuple(v["signed_headers"]), v["signature"])
+    unsigned = unsigned_headers_v3(
+        auth,
+        v["headers"],
+        required=signatures.v3_signed_required,
+        prefixes=signatures.v3_signed_prefixes,
+    )
+    assert unsigned == ()

@@ -29,6 +29,11 @@ from typing import TYPE_CHECKING, Any
 from conformance.config import Credentials
 from conformance.protocol.envelopes import ApiError
 from conformance.protocol.gateway import Gateway
+from conformance.protocol.signing import (
+    SignatureFormatError,
+    parse_authorization_v3,
+    unsigned_headers_v3,
+)
 from conformance.protocol.wire import WireError, parse_timestamp, parse_urlencoded
 from conformance.spec.model import Spec
 from conformance.suite.client.recording import RecordedRequest
@@ -267,8 +272,9 @@ def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list
     spec, credentials = ctx.spec, ctx.credentials
     action = (v.value("Action", "x-acs-action") or [spec.action])[0]
     api_version = (v.value("Version", "x-acs-version") or [spec.version])[0]
-    # Only the signature is judged here: nonces, timestamps and the Action/Version values have
-    # their own checks, so the gateway accepts whatever the client claimed.
+    # Only the signature is judged here: nonces, timestamps, the Action/Version values, the V2
+    # algorithm names and the V3 SignedHeaders list have their own checks (one cause, one
+    # failure), so the gateway accepts whatever the client claimed about them.
     gateway = Gateway(
         {credentials.access_key_id: credentials.access_key_secret},
         {action: api_version},
@@ -276,6 +282,8 @@ def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list
         spec.profile,
         check_nonces=False,
         check_timestamps=False,
+        check_signature_method=False,
+        check_signed_headers=False,
     )
     r = v.request
     try:
@@ -379,6 +387,57 @@ def timestamp_is_fresh(ctx: CheckContext) -> list[Problem]:
         return None
 
     return _each_value(ctx, "Timestamp", _v3_header("x-acs-date"), judge)
+
+
+def _signing_with(ctx: CheckContext, version: str) -> list[RequestView]:
+    """The requests signed with `version`; `NotJudged` when the client never signs so."""
+    views = [v for v in ctx.views if v.signature_version == version]
+    if not views:
+        used = sorted({str(v.signature_version) for v in ctx.views})
+        raise NotJudged(f"the client signs with {', '.join(used)} only")
+    return views
+
+
+@check("protocol.signature.v3.signed-headers")
+def v3_signs_every_required_header(ctx: CheckContext) -> list[Problem]:
+    """Every V3 request's SignedHeaders covers `host` and every `x-acs-*` header it carries
+    (the shared rule of `conformance.protocol.signing.unsigned_headers_v3`)."""
+    signatures = ctx.spec.profile.signatures
+    required, prefixes = signatures.v3_signed_required, signatures.v3_signed_prefixes
+    problems = []
+    for v in _signing_with(ctx, "v3"):
+        try:
+            auth = parse_authorization_v3(v.headers.get("authorization", ""))
+        except SignatureFormatError as exc:
+            problems.append(Problem("an ACS3-HMAC-SHA256 Authorization", str(exc), v.request))
+            continue
+        left_out = unsigned_headers_v3(auth, v.headers, required=required, prefixes=prefixes)
+        if left_out:
+            problems.append(
+                Problem(
+                    f"SignedHeaders covering {', '.join(required)} and every "
+                    f"{'/'.join(p + '*' for p in prefixes)} header sent",
+                    f"SignedHeaders={';'.join(auth.signed_headers)} leaves out "
+                    + ", ".join(left_out),
+                    v.request,
+                )
+            )
+    return problems
+
+
+@check("protocol.signature.v2.algorithm")
+def v2_names_the_documented_algorithm(ctx: CheckContext) -> list[Problem]:
+    """Every V2 request names the profile's SignatureMethod and SignatureVersion, once."""
+    signatures = ctx.spec.profile.signatures
+    wanted = {"SignatureMethod": signatures.v2_method, "SignatureVersion": signatures.v2_version}
+    problems = []
+    for v in _signing_with(ctx, "v2"):
+        for name, value in wanted.items():
+            got = v.values(name)
+            if got != [value]:
+                shown = ", ".join(repr(g) for g in got) or f"no {name}"
+                problems.append(Problem(f"{name}={value}", shown, v.request))
+    return problems
 
 
 @check("protocol.nonce.unique")

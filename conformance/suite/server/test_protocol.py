@@ -108,6 +108,89 @@ def test_wrong_signature_is_refused(ecs: ServerHarness) -> None:
     run()
 
 
+def _v3_headers_to_sign(ecs: ServerHarness) -> tuple[str, ...]:
+    """What a V3 request of this suite carries and must sign: host and its x-acs-* headers."""
+    request = ecs.target.prepare(ecs.spec.action, {"InstanceId": "i-x"}, signature="v3")
+    return tuple(sorted(h for h in request.headers if h == "host" or h.startswith("x-acs-")))
+
+
+@pytest.mark.requirement("protocol.signature.v3.signed-headers")
+def test_v3_signature_over_fewer_headers_is_refused(ecs: ServerHarness) -> None:
+    """A V3 request correctly signed over fewer headers than the protocol requires (host
+    alone, or without one x-acs-* header it carries, or over a header it does not carry) is
+    refused as a wrong signature: what it leaves unsigned could have been changed."""
+    if "v3" not in ecs.context.options.signature_versions:
+        ecs.skip("signature v3 is not part of this run (--ecs-signature)")
+    rid = "protocol.signature.v3.signed-headers"
+    iid, _ = ecs.probe()
+    variants = ecs.spec.gateway_variants("signature_mismatch")
+    required = _v3_headers_to_sign(ecs)
+    lists: dict[str, tuple[str, ...]] = {
+        "host only": ("host",),
+        "a header it lacks": ("x-nothing",),
+    }
+    for name in required:
+        lists[f"all but {name}"] = tuple(h for h in required if h != name)
+
+    @ecs.given(
+        leave_out=st.sampled_from(sorted(lists)),
+        method=st.sampled_from(ecs.context.options.methods),
+        scale=0.3,
+    )
+    def run(leave_out: str, method: str) -> None:
+        signed = lists[leave_out]
+        exchange = ecs.reboot(
+            iid, dry_run=True, signature="v3", method=method, signed_headers=signed
+        )
+        ecs.expect_variant(
+            rid, variants, exchange, note=f"SignedHeaders={';'.join(signed)} ({leave_out})"
+        )
+
+    run()
+
+
+# V2 common parameters that name another algorithm or version, or leave one out.
+_OTHER_ALGORITHMS: dict[str, dict[str, str | None]] = {
+    "SignatureMethod=none": {"SignatureMethod": "none"},
+    "SignatureMethod=HMAC-SHA256": {"SignatureMethod": "HMAC-SHA256"},
+    "no SignatureMethod": {"SignatureMethod": None},
+    "SignatureVersion=9.9": {"SignatureVersion": "9.9"},
+    "no SignatureVersion": {"SignatureVersion": None},
+}
+
+
+@pytest.mark.requirement("protocol.signature.v2.algorithm")
+def test_v2_signature_naming_another_algorithm_is_refused(ecs: ServerHarness) -> None:
+    """A V2 request signed (HMAC-SHA1, over what it sends) whose SignatureMethod or
+    SignatureVersion is not the documented value, or absent, is refused: as a missing or
+    malformed parameter, or as a wrong signature (the sources leave the code open)."""
+    if "v2" not in ecs.context.options.signature_versions:
+        ecs.skip("signature v2 is not part of this run (--ecs-signature)")
+    rid = "protocol.signature.v2.algorithm"
+    iid, _ = ecs.probe()
+
+    @ecs.given(
+        case=st.sampled_from(sorted(_OTHER_ALGORITHMS)),
+        method=st.sampled_from(ecs.context.options.methods),
+        scale=0.3,
+    )
+    def run(case: str, method: str) -> None:
+        common = _OTHER_ALGORITHMS[case]
+        (name,) = common
+        variants = (
+            *ecs.spec.gateway_variants("missing_parameter", Name=name),
+            *ecs.spec.gateway_variants("invalid_parameter", Name=name),
+            *ecs.spec.gateway_variants("signature_mismatch"),
+        )
+        placement = "form" if method == "POST" else "query"
+        exchange = ecs.reboot(
+            iid, dry_run=True, signature="v2", method=method, placement=placement, common=common
+        )
+        ecs.expect_variant(rid, variants, exchange, note=case)
+
+    run()
+
+
 @pytest.mark.requirement("protocol.nonce.replay")
 def test_replayed_nonce_is_refused(ecs: ServerHarness, variant: Variant) -> None:
     """The same SignatureNonce twice: the second request is refused as a replay."""
