@@ -22,6 +22,7 @@ from conformance.config import (
     EmulatorSettings,
     control_token_from_env,
     credentials_from_env,
+    emulator_credentials,
 )
 from conformance.errors import ConfigError, ConformanceError
 from conformance.selftest.defaults import DEFAULT_EXAMPLES
@@ -98,12 +99,26 @@ def spec_check(metadata: tuple[Path, ...]) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--access-key-id", default=None, help="accepted AccessKey ID [default: testid]")
-@click.option("--access-key-secret", default=None, help="its secret [default: testsecret]")
+@click.option(
+    "--access-key-id",
+    default=None,
+    help="accepted AccessKey ID [default: $ALIBABA_CLOUD_ACCESS_KEY_ID, then testid]",
+)
+@click.option(
+    "--access-key-secret",
+    default=None,
+    help="its secret [default: $ALIBABA_CLOUD_ACCESS_KEY_SECRET, then testsecret]; prefer the "
+    "variable: a flag shows in ps",
+)
 @click.option(
     "--reboot-seconds", default=EmulatorSettings().reboot_seconds, show_default=True, type=float
 )
-@click.option("--control-token", default=None, help="bearer token for /_conformance")
+@click.option(
+    "--control-token",
+    default=None,
+    help="bearer token for /_conformance [default: $ECS_CONFORMANCE_CONTROL_TOKEN]; prefer the "
+    "variable: a flag shows in ps",
+)
 @click.option("--no-control", is_flag=True, help="serve without the test-control API")
 @click.option("--mutant", default=None, help="serve a deliberately faulty variant (see selftest)")
 @click.option("--quiet", is_flag=True, help="no per-request log lines")
@@ -124,8 +139,7 @@ def emulator(
 
     from conformance.emulator.server import serve
 
-    if (access_key_id is None) != (access_key_secret is None):
-        raise ConfigError("give both --access-key-id and --access-key-secret, or neither")
+    credentials = emulator_credentials(access_key_id, access_key_secret)
     behaviour = None
     if mutant is not None:
         from conformance.mutants import get_mutant
@@ -133,12 +147,11 @@ def emulator(
         chosen = get_mutant(mutant)
         click.echo(f"mutant {mutant}: {chosen.description}")
         behaviour = chosen.behaviour
-    credentials = credentials_from_env(access_key_id, access_key_secret, environ={})
     settings = EmulatorSettings(
         credentials=(credentials,),
         reboot_seconds=reboot_seconds,
         control=not no_control,
-        control_token=control_token,
+        control_token=control_token_from_env(control_token),
         log_requests=not quiet,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -218,6 +231,7 @@ def _run_and_report(
     report_dir, waivers = given.pop("report_dir"), given.pop("waivers")
     workers, select = given.pop("workers"), given.pop("select")
     credentials = credentials_from_env(given.pop("access_key_id"), given.pop("access_key_secret"))
+    credentials.check_redactable()
     waiver_list = _load_waivers(waivers)
     seed = _seed(given.pop("seed"))
     click.echo(f"{kind} suite against {name} (seed {seed})")

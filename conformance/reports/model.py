@@ -209,19 +209,27 @@ def build_report(
 ) -> RunReport:
     """Judge `ledger` against `spec` and assemble the report.
 
-    `redact` (e.g. `Credentials.redact`) is applied to every string taken from tests, the target
-    or the waivers. Raises `ConfigError` when a waiver names an unknown requirement id.
+    `redact` (e.g. `Credentials.redact`) is applied to every string a test, the target or the
+    command line produced (evidence, reasons, reproductions, the target's name); the
+    document's sentences, test names and waivers cannot carry the secret and are kept as is.
+    Raises `ConfigError` when a waiver names an unknown requirement id.
     """
     if kind not in ("server", "client"):
         raise ValueError(f"target kind must be 'server' or 'client', not {kind!r}")
     today = today or datetime.now(UTC).date()
 
+    def plain(text: str) -> str:
+        return _CONTROL.sub("", _ANSI.sub("", text))
+
     def clean(text: str) -> str:
-        return _CONTROL.sub("", _ANSI.sub("", redact(text)))
+        # Only what a test, a target or the command line produced can carry the secret: the
+        # document's sentences, requirement ids and test names are never redacted, so a secret
+        # that happens to be a word of theirs cannot blank them.
+        return plain(redact(text))
 
     verdicts = compute_verdicts(spec.requirements, ledger, waivers, scope=scope, today=today)
     target = TargetInfo(kind, clean(name), clean(fingerprint) if fingerprint else None)
-    results = [_result(v, clean, target, seed) for v in verdicts]
+    results = [_result(v, clean, plain, target, seed) for v in verdicts]
     return RunReport(
         suite_version=suite_version(),
         spec=SpecInfo(spec.document_sha256, spec.openapi_sha256),
@@ -231,7 +239,7 @@ def build_report(
         duration_s=round(float(duration_s), 3),
         summary=_summary(results),
         requirements=results,
-        expired_waivers=[_entry(w, clean) for w in waivers if w.expired(today)],
+        expired_waivers=[_entry(w, plain) for w in waivers if w.expired(today)],
         unneeded_waivers=[r.waiver for r in results if r.waiver_unneeded and r.waiver],
         stats=Stats(tests=len(ledger), checks=sum(r.checks for r in ledger)),
     )
@@ -266,10 +274,14 @@ def _k_word(name: str) -> str:
 
 
 def _result(
-    v: RequirementVerdict, clean: Callable[[str], str], target: TargetInfo, seed: int | None
+    v: RequirementVerdict,
+    clean: Callable[[str], str],
+    plain: Callable[[str], str],
+    target: TargetInfo,
+    seed: int | None,
 ) -> RequirementResult:
     evidence = [clean(e) for e in v.evidence]
-    failed_tests = [clean(t) for t in v.failed_tests]
+    failed_tests = [plain(t) for t in v.failed_tests]
     reproduce = [
         clean(own or reproduction_command(test, seed=seed, target=target))
         for own, test in zip(v.reproduce, v.failed_tests, strict=True)
@@ -279,14 +291,14 @@ def _result(
         level=v.level,
         kind=v.kind,
         source=v.source,
-        text=clean(v.text),
+        text=plain(v.text),
         verdict=v.verdict,
-        tests=[clean(t) for t in v.tests],
+        tests=[plain(t) for t in v.tests],
         reason=clean(v.reason),
         evidence=evidence,
         reproduce=reproduce,
         failed_tests=failed_tests,
-        waiver=_entry(v.waiver, clean) if v.waiver else None,
+        waiver=_entry(v.waiver, plain) if v.waiver else None,
         waiver_unneeded=v.waiver_unneeded,
     )
 

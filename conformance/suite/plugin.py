@@ -92,6 +92,13 @@ def pytest_collection_modifyitems(
     declared = [(item, requirement_ids(item)) for item in items]
     if not any(ids for _, ids in declared):
         return
+    # A conformance suite runs: its ledger and reports must be able to redact the secret.
+    from conformance.errors import ConfigError
+
+    try:
+        config.stash[OPTIONS_KEY].credentials.check_redactable()
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     from conformance.spec import load_spec
 
     known = {r.id for r in load_spec().requirements}
