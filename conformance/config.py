@@ -130,3 +130,7 @@ class EmulatorSettings:
     control_token: str | None = None
     host_id: str | None = None  # None: the profile's HostId
     log_requests: bool = False
+    # A connection must deliver each request whole within this many seconds (of opening, or of
+    # the request's first byte); an idle kept-alive connection is closed after `keep_alive_s`.
+    request_timeout_s: float = 10.0
+    keep_alive_s: int = 30

@@ -9,6 +9,7 @@ stays off: the emulator logs its own one line per request (`conformance.emulator
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import socket
 import threading
@@ -34,9 +35,60 @@ __all__ = ["EmbeddedEmulator", "check_bind", "serve"]
 _START_TIMEOUT = 10.0
 
 
-def _uvicorn_choices() -> dict[str, str]:
-    # "auto" picks httptools/uvloop when importable and falls back to h11/asyncio.
-    return {"loop": "auto", "http": "auto"}
+def _uvicorn_choices(settings: EmulatorSettings) -> dict[str, Any]:
+    """uvicorn's loop and protocol ("auto": httptools/uvloop where importable, else
+    h11/asyncio), the protocol wrapped so that slow or silent connections are closed."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    return {
+        "loop": "auto",
+        "http": _with_request_deadline(AutoHTTPProtocol, settings.request_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_s,
+    }
+
+
+def _with_request_deadline(base: type[Any], seconds: float) -> type[Any]:
+    """`base` (a uvicorn HTTP protocol) whose connections must deliver each request whole
+    within `seconds` of opening, or of its first byte: uvicorn times out only idle keep-alive
+    connections, so a socket that never sends (or sends one byte now and then) would hold a
+    file descriptor for ever, and enough of them deny service."""
+
+    class RequestDeadline(base):  # type: ignore[misc]
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self._between_requests():
+                self._arm()  # the first byte of the next request on a kept-alive connection
+            super().data_received(data)
+            cycle = self.cycle
+            arrived = cycle is not None and not cycle.response_complete and not cycle.more_body
+            if arrived and self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            super().connection_lost(exc)
+
+        def _between_requests(self) -> bool:
+            return self.cycle is None or bool(self.cycle.response_complete)
+
+        def _arm(self) -> None:
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    RequestDeadline.__name__ = f"RequestDeadline{base.__name__}"
+    return RequestDeadline
 
 
 class EmbeddedEmulator:
@@ -100,8 +152,7 @@ class EmbeddedEmulator:
             access_log=False,
             log_config=None,  # embedded: leave the host program's logging alone
             log_level="warning",
-            timeout_keep_alive=30,
-            **_uvicorn_choices(),  # type: ignore[arg-type]
+            **_uvicorn_choices(self.settings),
         )
         server = uvicorn.Server(config)
         self._server = server
@@ -185,5 +236,5 @@ def serve(
         access_log=False,
         log_config=_log_config(),
         log_level=log_level,
-        **_uvicorn_choices(),  # type: ignore[arg-type]
+        **_uvicorn_choices(settings),
     )

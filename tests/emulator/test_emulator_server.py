@@ -43,7 +43,11 @@ def test_serve_accepts_a_protected_or_absent_control_api(
     (kwargs,) = calls
     assert kwargs["host"] == "0.0.0.0" and kwargs["port"] == 8080
     assert kwargs["access_log"] is False
-    assert (kwargs["http"], kwargs["loop"]) == ("auto", "auto")
+    # uvicorn's own choice of protocol ("auto"), wrapped with the request deadline
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    assert kwargs["loop"] == "auto" and issubclass(kwargs["http"], AutoHTTPProtocol)  # type: ignore[arg-type]
+    assert kwargs["timeout_keep_alive"] == settings.keep_alive_s
 
 
 @pytest.mark.parametrize("log_requests", [True, False])
