@@ -37,14 +37,33 @@ def _friendly(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from conformance.processes import Interrupted
+
         try:
             return func(*args, **kwargs)
         except ConformanceError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except Interrupted as exc:
+            click.echo(f"interrupted ({exc}): the suite and its adapters were stopped", err=True)
+            sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _stops_on_signals(func: F) -> F:
+    """SIGINT and SIGTERM stop the command cleanly: the suite's process group (pytest and its
+    adapters) is stopped, and what is already finished is kept (docs/command-line.md#exit-codes)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from conformance.processes import stop_on_signals
+
+        with stop_on_signals():
+            return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -190,6 +209,7 @@ def _options(command: str, *run_options: Callable[[F], F], **defaults: object) -
 @click.argument("url")
 @_options("server", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
+@_stops_on_signals
 def server(url: str, **given: Any) -> None:
     """Judge the server at URL ('embedded' for the in-process reference emulator)."""
     from conformance.runner import check_reachable
@@ -210,6 +230,7 @@ def server(url: str, **given: Any) -> None:
 @click.argument("adapter", required=False)
 @_options("client", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
+@_stops_on_signals
 def client(adapter: str | None, **given: Any) -> None:
     """Judge a client through ADAPTER (module:attr or a shipped name) or --command 'CMD'."""
     command = given["client_command"]
@@ -261,6 +282,7 @@ def _run_and_report(
     click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite"),
 )
 @_friendly
+@_stops_on_signals
 def run(
     report_dir: Path, waivers: Path | None, workers: int, seed: int | None, **given: Any
 ) -> None:
@@ -276,20 +298,39 @@ def run(
     plan: list[tuple[str, str, dict[str, Any]]] = [("server", "embedded", {"target": "embedded"})]
     for name in main_job_adapters():
         plan.append(("client", name, {"client": name}))
-    runs = []
+    from conformance.processes import Interrupted
+    from conformance.reports.index import Interruption, remove_run_index, write_run_index
+
+    runs: list[tuple[Any, Path]] = []
     started = datetime.now(UTC)
+    # An overview left by an earlier run would describe other subdirectories than this run's.
+    remove_run_index(report_dir)
     for index, (kind, name, options) in enumerate(plan, 1):
         click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
-        result = run_suite(
-            SuiteRun(kind, option_args({**options, **given}), credentials, seed, workers=workers),
-            echo=_progress_echo(),
-        )
+        try:
+            result = run_suite(
+                SuiteRun(
+                    kind, option_args({**options, **given}), credentials, seed, workers=workers
+                ),
+                echo=_progress_echo(),
+            )
+        except Interrupted as exc:
+            # The finished targets' reports are kept; the overview says what was not run.
+            stopped = Interruption(
+                str(exc),
+                exc.exit_code,
+                f"{kind}: {name}",
+                [f"{k}: {n}" for k, n, _ in plan[index:]],
+            )
+            if runs:
+                _print_summary([r for r, _ in runs], report_dir)
+            index_path = write_run_index(runs, report_dir, started_at=started, interrupted=stopped)
+            click.echo(f"overview: {index_path} (the run was interrupted during {kind}: {name})")
+            raise
         target_dir = report_dir / f"{kind}-{_slug(name)}"
         report = _write(kind, name, seed, result, waiver_list, credentials, target_dir)
         runs.append((report, target_dir))
     _print_summary([r for r, _ in runs], report_dir)
-    from conformance.reports.index import write_run_index
-
     index_path = write_run_index(runs, report_dir, started_at=started)
     click.echo(f"overview: {index_path} (each target's four reports in its subdirectory)")
     sys.exit(max(int(r.exit_code) for r, _ in runs))
@@ -305,6 +346,7 @@ def run(
     examples=DEFAULT_EXAMPLES,
 )
 @_friendly
+@_stops_on_signals
 def selftest(
     report_dir: Path, parallel: int, no_clients: bool, seed: int | None, examples: int
 ) -> None:

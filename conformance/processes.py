@@ -6,6 +6,10 @@ whole, with whatever they left behind.
   killed, and so are the processes it detached (see below).
 * `Spawned`: a child started in a session of its own and registered, so that the stray-killer
   never mistakes it for a stray (`spawn`, then `release`).
+* `stop_on_signals()`: SIGINT and SIGTERM raise `Interrupted` in the main thread (SIGTERM
+  would otherwise end the process at once, without its `finally` blocks), so that whatever
+  runs unwinds and stops its children; `stop(proc)` asks a child's process group to stop
+  (SIGINT), then kills it.
 * Detached children: a process that calls `setsid` leaves its parent's process group, so
   killing the group misses it, and when its parent exits it is re-parented to init and
   outlives the run. On Linux this process becomes a child subreaper
@@ -27,11 +31,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Finished",
+    "Interrupted",
     "become_subreaper",
     "children",
     "kill_group",
@@ -39,6 +45,8 @@ __all__ = [
     "release",
     "run_bounded",
     "spawn",
+    "stop",
+    "stop_on_signals",
 ]
 
 _PR_SET_CHILD_SUBREAPER = 36
@@ -47,6 +55,61 @@ _REGISTERED: set[int] = set()
 _SUBREAPER: bool | None = None
 _STDERR_KEPT = 64 * 1024
 _STRAY_ROUNDS = 50
+_STOP_GRACE_S = 10.0  # how long a stopped child may take to finish (pytest writes its ledger)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (`signum`); a `KeyboardInterrupt`, so code that handles one
+    handles both."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal's number (130 for SIGINT, 143 SIGTERM)."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Inside the block, SIGINT and SIGTERM raise `Interrupted` in the main thread (a no-op
+    elsewhere: only the main thread can set signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def stop(proc: subprocess.Popen[Any], grace_s: float = _STOP_GRACE_S) -> None:
+    """Stop `proc`'s process group: SIGINT (a pytest run then finishes its session), then,
+    after `grace_s` or at a second signal, SIGKILL. Its output, if piped, is drained meanwhile
+    so that it cannot block writing it."""
+    kill_group(proc.pid, signal.SIGINT)
+    if proc.stdout is not None:
+        threading.Thread(target=_discard, args=(proc.stdout,), daemon=True).start()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        kill_group(proc.pid)
+
+
+def _discard(stream: Any) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while stream.read(65536):
+            pass
 
 
 def become_subreaper() -> bool:
@@ -122,18 +185,16 @@ def kill_strays(before: Collection[int]) -> list[int]:
     return killed
 
 
-def spawn(command: str | list[str], **popen: object) -> subprocess.Popen[bytes]:
+def spawn(command: str | list[str], **popen: Any) -> subprocess.Popen[Any]:
     """`subprocess.Popen(command, start_new_session=True, **popen)`, registered (never taken
     for a stray) until `release`d."""
     with _LOCK:
-        proc: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
-            command, start_new_session=True, **popen
-        )
+        proc: subprocess.Popen[Any] = subprocess.Popen(command, start_new_session=True, **popen)
         _REGISTERED.add(proc.pid)
     return proc
 
 
-def release(proc: subprocess.Popen[bytes]) -> None:
+def release(proc: subprocess.Popen[Any]) -> None:
     """Kill what is left of `proc`'s process group, reap it, and unregister it."""
     kill_group(proc.pid)
     with contextlib.suppress(OSError):

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance import processes
 from conformance.config import Credentials
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.suite.ledger import Ledger
@@ -121,7 +122,10 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
         started = datetime.now(UTC)
         t0 = time.monotonic()
         tail: list[str] = []
-        proc = subprocess.Popen(
+        # pytest runs in a session of its own: on an interruption (or past the time limit) its
+        # whole process group is stopped, and what its adapters detached is found afterwards.
+        before = set(processes.children()) if processes.become_subreaper() else None
+        proc = processes.spawn(
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -131,7 +135,7 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             errors="replace",
         )
         assert proc.stdout is not None
-        watchdog = threading.Timer(run.timeout_s, proc.kill)
+        watchdog = threading.Timer(run.timeout_s, processes.kill_group, args=(proc.pid,))
         watchdog.start()
         try:
             for line in proc.stdout:
@@ -140,8 +144,14 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
                 if echo is not None:
                     echo(line)
             code = proc.wait()
+        except BaseException:  # an interruption, or anything else: the run must not outlive it
+            processes.stop(proc)
+            raise
         finally:
             watchdog.cancel()
+            processes.release(proc)
+            if before is not None:
+                processes.kill_strays(before)
         duration = time.monotonic() - t0
         if duration >= run.timeout_s:
             raise TargetUnreachable(

@@ -15,7 +15,7 @@ with them, adapters that hang sleep at most `_HANG_S`.
 * `drip`: every request is answered one byte per `interval` seconds (status line included).
 * `silent`: requests are read and never answered; the connection stays open.
 * adapter `spew`: prints `size` bytes that are not an Outcome.
-* adapter `hang`: reads its call and sleeps.
+* adapter `hang`: reads its call, writes its pid to `--pidfile` (if given) and sleeps.
 * adapter `detach`: starts a child in a session of its own (setsid) that outlives it, writes
   the child's pid to `--pidfile`, and answers a valid Outcome.
 """
@@ -165,6 +165,9 @@ def _adapter(mode: str, size_mib: float, pidfile: str | None) -> int:
             return 1
         return 0
     if mode == "hang":
+        if pidfile:
+            with open(pidfile, "a", encoding="ascii") as fh:
+                fh.write(f"{os.getpid()}\n")
         time.sleep(_HANG_S)
         return 0
     if mode == "detach":
