@@ -141,7 +141,11 @@ class SuiteOptions:
         commands=_SERVER,
     )
     timeout_s: float = _option(
-        5.0, "--ecs-timeout", "per-request timeout (s)", kind=float, commands=_SUITES
+        5.0,
+        "--ecs-timeout",
+        "total time of one request (s): connect, send and the whole answer",
+        kind=float,
+        commands=_SUITES,
     )
     client: str | None = _option(
         None, "--ecs-client", "client adapter: a shipped name or module:attr"
