@@ -185,8 +185,9 @@ class Outcome:
 class ClientFailure(Exception):
     """The adapter itself misbehaved: it raised, hung, exited non-zero or answered garbage.
 
-    `kind` is one of `raised`, `timeout`, `too-much-output`, `exit`, `not-an-outcome`;
-    `evidence` is what the adapter printed or the traceback (truncated).
+    `kind` is one of `raised`, `timeout`, `too-much-output`, `exit`, `not-an-outcome` (and
+    `not-called`: the client suite's harness did not call an adapter that had stopped
+    answering); `evidence` is what the adapter printed or the traceback (truncated).
     """
 
     def __init__(self, kind: str, message: str, evidence: str = "") -> None:

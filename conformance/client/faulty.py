@@ -318,7 +318,9 @@ _VARIANTS = (
     ),
     FaultyClient(
         "hangs",
-        ("doc.response.RequestId",),
+        # The suite's first test fails on it; after three calls that never return the circuit
+        # breaker opens and every later test is not verified.
+        ("doc.param.InstanceId.required", "doc.param.InstanceId.type"),
         lambda: _hangs,
         httpx_based=False,
         description="never returns (the adapter hangs)",

@@ -2,13 +2,13 @@
 keep-alive connection pool; whatever the server does comes back as an `Exchange`.
 
 A misbehaving target yields a verdict, never a traceback. Timeouts, resets, closed
-connections and unreadable answers are captured in `Exchange.error`. Every request is bounded
-by `conformance.limits`: `timeout_s` is its total deadline (connect, send and the whole answer),
-at most `MAX_BODY_BYTES` of an answer are read, and the target's `CircuitBreaker` opens after a
-few failures in a row; from then on `send` raises `StoppedAnswering` (a skip: the test is not
-verified), the only thing raised for what a server does. `http.client` costs about a quarter
-of httpx's CPU per request (benchmarks/README.md, "Reference figures"), so the pool is built
-on it.
+connections and unreadable answers are captured in `Exchange.error`; nothing here raises for
+what a server does. Every request is bounded by `conformance.limits`: `timeout_s` is its total
+deadline (connect, send and the whole answer), at most `MAX_BODY_BYTES` of an answer are read,
+and the target's `CircuitBreaker` opens after a few failures in a row: from then on nothing is
+sent (the exchange says why), and the server suite does not start another test.
+`http.client` costs about a quarter of httpx's CPU per request (benchmarks/README.md,
+"Reference figures"), so the pool is built on it.
 """
 
 from __future__ import annotations
@@ -520,8 +520,7 @@ class HttpServerTarget:
     ) -> Exchange:
         """Send `method target` (path and encoded query) with exactly these headers and body,
         under the target's bounds; e.g. a request another library prepared (schemathesis).
-        Raises `StoppedAnswering` when the circuit breaker is open."""
-        self.breaker.check()
+        Once the circuit breaker is open nothing is sent: the exchange's error says why."""
         sent = SentRequest(
             method=method,
             url=f"{self._scheme}://{self._netloc}{target}",
@@ -531,6 +530,8 @@ class HttpServerTarget:
             action=action,
             params=dict(params or {}),
         )
+        if self.breaker.is_open:
+            return Exchange(sent, None, "not sent: " + self.breaker.reason)
         with self._lock:
             self._sent += 1
         started = time.perf_counter()

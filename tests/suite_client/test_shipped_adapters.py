@@ -11,7 +11,12 @@ from conformance.spec import load_spec
 
 # Requirements a one-method, one-signature client cannot verify (it never uses the other).
 _CHOICES = {"protocol.method.GET", "protocol.method.POST"}
-_SIGNATURES = {"protocol.signature.v2", "protocol.signature.v3"}
+_SIGNATURES = {
+    "protocol.signature.v2",
+    "protocol.signature.v2.algorithm",
+    "protocol.signature.v3",
+    "protocol.signature.v3.signed-headers",
+}
 
 
 @pytest.mark.slow

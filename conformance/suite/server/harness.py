@@ -9,7 +9,6 @@ Tests stay thin: they say what they send and which requirement they verify; the 
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from conformance.limits import StoppedAnswering
 from conformance.spec.model import ErrorVariant, Spec
 from conformance.suite.failures import RequirementFailure, fail, not_verified
 from conformance.suite.options import pytest_command
@@ -156,16 +154,6 @@ class ServerHarness:
         no deadline (network), no example database, no health checks about slowness."""
 
         def wrap(fn: Callable[..., None]) -> Callable[[], None]:
-            found: list[RequirementFailure] = []
-
-            @functools.wraps(fn)
-            def remembering(*a: Any, **kw: Any) -> None:
-                try:
-                    fn(*a, **kw)
-                except RequirementFailure as exc:
-                    found.append(exc)
-                    raise
-
             configured = settings(
                 max_examples=self.examples(scale),
                 deadline=None,
@@ -173,20 +161,8 @@ class ServerHarness:
                 derandomize=False,
                 suppress_health_check=list(HealthCheck),
                 print_blob=False,
-            )(given(*args, **kwargs)(remembering))  # type: ignore[no-untyped-call]
-            seeded: Callable[[], None] = seed(self.context.seed)(configured)
-
-            def run() -> None:
-                try:
-                    seeded()
-                except StoppedAnswering:
-                    # The target stopped answering while hypothesis replayed or shrank a
-                    # failure this test had found: that failure is the finding, not a skip.
-                    if found:
-                        raise found[0] from None
-                    raise
-
-            return run
+            )(given(*args, **kwargs)(fn))  # type: ignore[no-untyped-call]
+            return seed(self.context.seed)(configured)  # type: ignore[no-any-return]
 
         return wrap
 
