@@ -4,8 +4,8 @@ whole, with whatever they left behind.
 * `run_bounded(command, ...)`: one command in a session of its own, its input written, its
   output read up to a cap, within a total deadline; afterwards its whole process group is
   killed, and so are the processes it detached (see below).
-* `Spawned`: a child started in a session of its own and registered, so that the stray-killer
-  never mistakes it for a stray (`spawn`, then `release`).
+* `spawn(...)`, then `release(proc)`: a child started in a session of its own and registered
+  meanwhile, so that the stray-killer never mistakes it for a stray.
 * `stop_on_signals()`: SIGINT and SIGTERM raise `Interrupted` in the main thread (SIGTERM
   would otherwise end the process at once, without its `finally` blocks), so that whatever
   runs unwinds and stops its children; `stop(proc)` asks a child's process group to stop
@@ -17,7 +17,7 @@ whole, with whatever they left behind.
   `kill_strays` kills and reaps every child that appeared since a snapshot, is not registered,
   and lives in another session than this process (every process a command leaves behind does:
   the command itself was started in a new session). Elsewhere, or where `prctl` is refused,
-  detached children are not found; the README says so.
+  detached children are not found (docs/command-line.md#bounds-on-a-hostile-peer says so).
 """
 
 from __future__ import annotations

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from conformance.config import Credentials, EmulatorSettings
 from conformance.emulator import EmbeddedEmulator
+from conformance.spec import load_spec
 from conformance.targets import HttpServerTarget
 
 REPO = Path(__file__).resolve().parents[2]
 CREDS = Credentials("testid", "testsecret")
+VERSION = load_spec().version
 PARAMS = {"InstanceId": "i-x", "DryRun": "true"}
 
 
@@ -43,7 +45,7 @@ def test_silent_and_dripping_connections_are_closed() -> None:
             time.sleep(0.05)
         assert with_drip_closed is not None and with_drip_closed < 2.5
         assert all(_closed(s) for s in silent)
-        target = HttpServerTarget(emu.url, CREDS, 5)
+        target = HttpServerTarget(emu.url, CREDS, 5, version=VERSION)
         assert target.call("RebootInstance", PARAMS).response is not None
         # a kept-alive connection idle for longer than the request deadline is not cut
         time.sleep(1.0)
@@ -74,7 +76,7 @@ def test_150_silent_sockets_do_not_deny_service_under_128_file_descriptors() -> 
     )
     silent: list[socket.socket] = []
     try:
-        target = HttpServerTarget(f"http://127.0.0.1:{port}", CREDS, 2)
+        target = HttpServerTarget(f"http://127.0.0.1:{port}", CREDS, 2, version=VERSION)
         deadline = time.monotonic() + 20
         while target.probe() is not None:
             assert time.monotonic() < deadline and server.poll() is None

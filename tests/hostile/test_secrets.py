@@ -26,6 +26,7 @@ from conformance.suite.ledger import FAILED, Ledger, TestRecord
 from conformance.targets import HttpServerTarget
 
 CLI = str(Path(sys.executable).with_name("ecs-conformance"))
+VERSION = load_spec().version
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "env-secret-0123456789"
 TOKEN = "env-control-token-0123"
@@ -68,7 +69,7 @@ def _emulator(*args: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess
 
 
 def _accepted(url: str, credentials: Credentials) -> bool:
-    exchange = HttpServerTarget(url, credentials, 5).call(
+    exchange = HttpServerTarget(url, credentials, 5, version=VERSION).call(
         "RebootInstance", {"InstanceId": "i-none", "DryRun": "true"}
     )
     return exchange.code == load_spec().conditions["not_found"]

@@ -16,17 +16,19 @@ import pytest
 from conformance.config import Credentials
 from conformance.errors import TargetUnreachable
 from conformance.limits import MAX_BODY_BYTES, StoppedAnswering
+from conformance.spec import load_spec
 from conformance.targets import Condition, ControlProvisioner, HttpServerTarget
 from conformance.targets.provisioners import ControlError
 
 CREDS = Credentials("testid", "testsecret")
+VERSION = load_spec().version
 PARAMS = {"InstanceId": "i-x", "DryRun": "true"}
 
 
 def test_a_dripping_answer_is_cut_at_the_total_deadline(hostile_server) -> None:  # type: ignore[no-untyped-def]
     """One byte every 0.2 s never trips a per-read timeout of 0.5 s; the deadline ends it."""
     server = hostile_server("drip", interval_s=0.2)
-    target = HttpServerTarget(server.url, CREDS, timeout_s=0.5)
+    target = HttpServerTarget(server.url, CREDS, timeout_s=0.5, version=VERSION)
     started = time.monotonic()
     exchange = target.call("RebootInstance", PARAMS)
     assert time.monotonic() - started < 1.5
@@ -35,7 +37,7 @@ def test_a_dripping_answer_is_cut_at_the_total_deadline(hostile_server) -> None:
 
 def test_a_huge_answer_is_read_only_up_to_the_cap(hostile_server) -> None:  # type: ignore[no-untyped-def]
     server = hostile_server("big-body", size=20 * MAX_BODY_BYTES)
-    target = HttpServerTarget(server.url, CREDS, timeout_s=5)
+    target = HttpServerTarget(server.url, CREDS, timeout_s=5, version=VERSION)
     tracemalloc.start()
     try:
         exchange = target.call("RebootInstance", PARAMS)
@@ -48,7 +50,7 @@ def test_a_huge_answer_is_read_only_up_to_the_cap(hostile_server) -> None:  # ty
 
 def test_the_breaker_stops_a_silent_target_after_three_timeouts(hostile_server) -> None:  # type: ignore[no-untyped-def]
     server = hostile_server("silent")
-    target = HttpServerTarget(server.url, CREDS, timeout_s=0.3)
+    target = HttpServerTarget(server.url, CREDS, timeout_s=0.3, version=VERSION)
     started = time.monotonic()
     for _ in range(3):
         assert target.call("RebootInstance", PARAMS).response is None
