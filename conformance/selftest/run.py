@@ -259,7 +259,7 @@ def _subject_result(base: SubjectResult, outcome: SuiteRunResult) -> SubjectResu
         passed=sum(r.outcome == PASSED for r in records),
         not_verified=sum(r.outcome == NOT_VERIFIED for r in records),
         failures=tuple(
-            TestFailure(r.nodeid, tuple(r.requirements), r.reason)
+            TestFailure(r.nodeid, tuple(r.failed_requirements), r.reason)
             for r in records
             if r.outcome == FAILED
         ),
