@@ -183,7 +183,8 @@ class _Recorder:
         if outcome == FAILED and failed_ids:
             # One cause, one failure: only the ids the evidence supports fail; the test could
             # not judge the others past that point.
-            supported = [i for i in declared if i in set(failed_ids)]
+            named = {str(i) for i in failed_ids}  # type: ignore[attr-defined]
+            supported = [i for i in declared if i in named]
             if supported:
                 for rid in declared:
                     if rid not in supported:
