@@ -356,11 +356,13 @@ def signed_headers_v3(
     nonce: str | None = None,
     timestamp: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    sign_also: Sequence[str] = (),
 ) -> dict[str, str]:
     """The headers of a V3 request (lower-case names), `authorization` included.
 
-    Signs `host`, `content-type` (when given) and every `x-acs-*` header, as the Node SDK does;
-    other `extra_headers` are sent but not signed.
+    Signs `host`, `content-type` (when given) and every `x-acs-*` header, as the Node SDK does,
+    plus the `extra_headers` named in `sign_also` (the Python SDK signs `accept` and
+    `user-agent` too); other `extra_headers` are sent but not signed.
     """
     headers: dict[str, str] = {k.lower(): v for k, v in (extra_headers or {}).items()}
     headers.update(
@@ -375,7 +377,10 @@ def signed_headers_v3(
     )
     if content_type is not None:
         headers["content-type"] = content_type
-    signed = sorted(n for n in headers if n in ("host", "content-type") or n.startswith("x-acs-"))
+    also = {n.lower() for n in sign_also}
+    signed = sorted(
+        n for n in headers if n in ("host", "content-type") or n.startswith("x-acs-") or n in also
+    )
     canonical = canonical_request_v3(method, "/", query.items(), headers, signed, body)
     signature = sign_v3(string_to_sign_v3(canonical), access_key_secret)
     headers["authorization"] = (
