@@ -43,6 +43,17 @@ class RebootResult(enum.StrEnum):
         return self not in (RebootResult.REBOOTED, RebootResult.DRY_RUN_PASSED)
 
 
+# The reference order of the instance checks (the document gives none; the suite accepts any
+# applicable error where several conditions hold).
+_DEFAULT_ORDER = (
+    RebootResult.STATUS_NOT_RUNNING,
+    RebootResult.LOCK_SECURITY,
+    RebootResult.LOCK_FINANCIAL,
+    RebootResult.DISK_NOT_READY,
+    RebootResult.KMS_UNAUTHORIZED,
+)
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     """The lifecycle facts the world needs, read from the spec (profile `lifecycle`)."""
@@ -103,6 +114,7 @@ class _Instance:
     """Mutable record kept inside the world; slots keep 10,000 of them small."""
 
     __slots__ = (
+        "after_reboot",
         "disk_status",
         "due",
         "instance_id",
@@ -131,6 +143,8 @@ class _Instance:
         self.reboot_count = reboot_count
         self.last_force_stop = last_force_stop
         self.due: float | None = None  # clock time when a reboot's transition ends
+        # The status a reboot in progress ends in (None: no reboot in progress).
+        self.after_reboot: str | None = None
 
     def view(self) -> InstanceSnapshot:
         return InstanceSnapshot(
@@ -218,8 +232,11 @@ class World:
             record = self._instances.get(instance_id)
             if record is None:
                 return None
-            record.status = self.lifecycle.settle.get(record.status, record.status)
+            record.status = record.after_reboot or self.lifecycle.settle.get(
+                record.status, record.status
+            )
             record.due = None
+            record.after_reboot = None
             return record.view()
 
     def describe(
@@ -269,23 +286,9 @@ class World:
                 return RebootResult.NOT_FOUND
             now = self._clock()
             self._advance(record, now)
-            if (
-                not behaviour.skip_state_precondition
-                and record.status != life.precondition
-                and not (behaviour.reboot_starting_allowed and record.status == life.resulting)
-            ):
-                return RebootResult.STATUS_NOT_RUNNING
-            if record.operation_locks:
-                for reason, refusal in life.lock_conditions.items():
-                    if reason not in record.operation_locks:
-                        continue
-                    if refusal is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock:
-                        continue
-                    return refusal
-            if record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error:
-                return RebootResult.DISK_NOT_READY
-            if not record.kms_key_accessible and not behaviour.ignore_kms:
-                return RebootResult.KMS_UNAUTHORIZED
+            refusal = self._refusal(record, behaviour)
+            if refusal is not None:
+                return refusal
             if dry_run and not behaviour.dryrun_executes:
                 return RebootResult.DRY_RUN_PASSED
             record.reboot_count += 1
@@ -293,16 +296,47 @@ class World:
             if behaviour.status_stays_running:
                 record.due = None
             else:
-                record.status = self._interned.get(life.resulting, life.resulting)
+                shown = behaviour.transient_status or life.resulting
+                record.status = self._interned.get(shown, shown)
+                record.after_reboot = life.settle.get(life.resulting, life.resulting)
                 record.due = None if behaviour.never_settles else now + self.reboot_seconds
             return RebootResult.DRY_RUN_PASSED if dry_run else RebootResult.REBOOTED
+
+    def _refusal(self, record: _Instance, behaviour: Behaviour) -> RebootResult | None:
+        """The first documented condition that refuses the reboot, in the behaviour's order."""
+        life = self.lifecycle
+        for check in behaviour.refusal_order or _DEFAULT_ORDER:
+            result = RebootResult(check)
+            if result is RebootResult.STATUS_NOT_RUNNING:
+                refused = (
+                    not behaviour.skip_state_precondition
+                    and record.status != life.precondition
+                    and not (behaviour.reboot_starting_allowed and record.status == life.resulting)
+                )
+            elif result in (RebootResult.LOCK_SECURITY, RebootResult.LOCK_FINANCIAL):
+                refused = any(
+                    refusal is result and reason in record.operation_locks
+                    for reason, refusal in life.lock_conditions.items()
+                ) and not (result is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock)
+            elif result is RebootResult.DISK_NOT_READY:
+                refused = (
+                    record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error
+                )
+            else:
+                refused = not record.kms_key_accessible and not behaviour.ignore_kms
+            if refused:
+                return result
+        return None
 
     def _advance(self, record: _Instance, now: float) -> None:
         # Only a reboot sets `due`; a status set by `put` never changes by itself
         # (docs/contracts.md#details-every-implementation-must-share).
         if record.due is not None and now >= record.due:
-            record.status = self.lifecycle.settle.get(record.status, record.status)
+            record.status = record.after_reboot or self.lifecycle.settle.get(
+                record.status, record.status
+            )
             record.due = None
+            record.after_reboot = None
 
     # -- faults ------------------------------------------------------------------------------
     def add_fault(self, action: str, code: str, count: int = 1) -> None:

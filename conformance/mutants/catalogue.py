@@ -230,6 +230,14 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(post_unsupported=True),
         ("protocol.method.POST",),
     ),
+    # -- observation (ALIBABA-RPC.md §8) -----------------------------------------------------
+    Mutant(
+        "describe-hides-locks",
+        "DescribeInstances shows no OperationLocks, so a security-locked instance looks "
+        "rebootable to every caller that checks first",
+        Behaviour(describe_hides_locks=True),
+        ("doc.lock.security",),
+    ),
 )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "OPTIONS_KEY",
     "record_checks",
     "record_observation",
+    "record_unjudged",
     "requirement_ids",
 ]
 
@@ -41,6 +42,7 @@ _REPRODUCE_PROPERTY = "ecs_reproduce"
 _REASON_PROPERTY = "ecs_not_verified_reason"
 _FAILED_IDS_PROPERTY = "ecs_failed_requirements"
 _OBSERVATION_PROPERTY = "ecs_observation"
+_UNJUDGED_PROPERTY = "ecs_unjudged"
 _MAX_EVIDENCE = 8000
 
 
@@ -127,6 +129,12 @@ def record_observation(node: pytest.Item, observation: Observation) -> None:
     node.user_properties.append((_OBSERVATION_PROPERTY, observation.to_dict()))
 
 
+def record_unjudged(node: pytest.Item, requirement_ids: list[str], reason: str) -> None:
+    """Declared ids this test did not judge in this run: `not_verified` with `reason` when the
+    test passes (no verdict without evidence)."""
+    node.user_properties.append((_UNJUDGED_PROPERTY, {"ids": list(requirement_ids), "why": reason}))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -192,6 +200,13 @@ class _Recorder:
                         reasons[rid] = (
                             "not judged: its test stopped at the failure of " + ", ".join(supported)
                         )
+        if outcome == PASSED:
+            for key, value in report.user_properties:
+                if key == _UNJUDGED_PROPERTY and isinstance(value, dict):
+                    for rid in value.get("ids", []):
+                        if rid in declared:
+                            outcomes[rid] = NOT_VERIFIED
+                            reasons[rid] = self._redact(str(value.get("why", "")))
         observations = [
             {k: self._redact(str(v)) for k, v in dict(value).items()}
             for key, value in report.user_properties

@@ -200,7 +200,9 @@ def server_context(
 def ecs(server_context: ServerContext, request: pytest.FixtureRequest) -> ServerHarness:
     """The per-test harness."""
     request.node.user_properties.append((_SEED_PROPERTY, server_context.seed))
-    harness = ServerHarness(server_context, request.module.__name__, request.node.originalname)
+    harness = ServerHarness(
+        server_context, request.module.__name__, request.node.originalname, node=request.node
+    )
     request.node.stash[_HARNESS_KEY] = (harness, request)
     return harness
 

@@ -274,3 +274,50 @@ CHECKS = (
 )
 """schemathesis' built-in checks that apply to an RPC operation (positive_data_acceptance does
 not: most generated ids name no instance, and the documented answer is then a 404)."""
+
+
+# -- which requirement each check can support ---------------------------------------------------
+#
+# A check's failure counts only against the requirement it verifies, and only where a source
+# states what it checks. What the sources do not describe becomes an observation (reported with
+# its evidence, never failing): a status the OpenAPI does not list, a 5xx (the document lists
+# InternalError, but any server may fail), accepted negative data (the dedicated parameter
+# tests judge the documented malformed inputs), and an error code the document does not list
+# ("For a list of error codes, visit the API Error Center": its table is not the whole list).
+OBSERVED_CHECKS: Mapping[str, str] = {
+    "status_code_conformance": "unlisted-status",
+    "not_a_server_error": "server-error",
+    "negative_data_rejection": "accepted-negative-data",
+}
+
+
+def check_requirement(check_name: str, status: int) -> str | None:
+    """The requirement a failed check supports for an answer of HTTP `status`, or None when
+    the failure is an observation (`OBSERVED_CHECKS`)."""
+    if check_name in OBSERVED_CHECKS:
+        return None
+    if check_name == "content_type_conformance":
+        return "protocol.content-type"
+    if check_name == "response_schema_conformance":
+        return "protocol.envelope.success" if status < 400 else "protocol.envelope.error"
+    raise KeyError(f"no requirement is mapped for the schemathesis check {check_name!r}")
+
+
+def error_code_verdict(spec: Spec, status: int, code: str | None) -> tuple[str | None, str]:
+    """Judge an error answer's `Code` for HTTP `status`: `(requirement, text)` when a source
+    contradicts it (no Code at all breaks the error envelope; a code the document lists, at a
+    status none of its rows gives, breaks that row), `(None, text)` for an observation (a code
+    the sources do not list), `(None, "")` when it is documented for that status."""
+    if status < 400:
+        return None, ""
+    patterns = _error_patterns(spec)
+    if code is None:
+        return "protocol.envelope.error", f"HTTP {status} without an error Code"
+    if any(p.fullmatch(code) for p in patterns.get(status, [])):
+        return None, ""
+    rows = [r for r in spec.errors if r.code == code]
+    if rows:
+        listed = sorted({r.http_status for r in rows})
+        rid = f"doc.error.{rows[0].http_status}.{code}"
+        return rid, f"HTTP {status} with Code {code}, which the document gives for {listed}"
+    return None, f"HTTP {status} with Code {code}: a code the sources do not list for {status}"
