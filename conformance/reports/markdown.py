@@ -165,8 +165,7 @@ def _collapsed(report: RunReport, verdict: str, title: str) -> list[str]:
     out = [f"<details><summary>{title} ({len(rows)})</summary>", ""]
     out += ["| Requirement | Level | Strictness | Reason |", "|---|---|---|---|"]
     out += [
-        f"| `{_code(r.id)}` | {_inline(r.level)} | {_inline(r.strictness)} | "
-        f"{_inline(r.reason)} |"
+        f"| `{_code(r.id)}` | {_inline(r.level)} | {_inline(r.strictness)} | {_inline(r.reason)} |"
         for r in rows
     ]
     return [*out, "", "</details>", ""]
