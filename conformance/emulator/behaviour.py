@@ -91,7 +91,7 @@ class Behaviour:
     post_unsupported: bool = False
     """POST is refused with the unsupported-method error; only GET works. [app]"""
 
-    # -- observation (ALIBABA-RPC.md §8) -----------------------------------------------------
+    # -- observation (docs/protocol.md#observing-instances) ------------------------------
     describe_hides_locks: bool = False
     """DescribeInstances shows no OperationLocks, whatever locks an instance has. [handlers]"""
 

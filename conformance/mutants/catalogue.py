@@ -230,7 +230,7 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(post_unsupported=True),
         ("protocol.method.POST",),
     ),
-    # -- observation (ALIBABA-RPC.md §8) -----------------------------------------------------
+    # -- observation (docs/protocol.md#observing-instances) ------------------------------
     Mutant(
         "describe-hides-locks",
         "DescribeInstances shows no OperationLocks, so a security-locked instance looks "
