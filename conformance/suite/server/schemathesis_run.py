@@ -9,10 +9,12 @@
   signature V2 (protocol/signing.py). It keeps `Action` and `Version` valid and replaces the
   generated common parameters with real ones, so cases reach the operation; everything else the
   generator drew (valid or not) is sent and signed as drawn.
-* `documented_error_code`: a check adapted to the RPC style: an error answer is conforming when
-  its envelope's `Code` is one the spec documents for that HTTP status (`x-error-codes`).
 * `CHECKS`: schemathesis' own status-code, content-type, response-schema, server-error and
-  negative-data checks, plus that one.
+  negative-data checks; `check_requirement` names the requirement a failed one supports (or
+  none: an observation).
+* `error_code_verdict`: the RPC-style judgement of an error answer's `Code` against the codes
+  the spec documents for its HTTP status (`x-error-codes`): a source's contradiction fails,
+  a code no source lists is an observation.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.config import Credentials
-from conformance.protocol.envelopes import parse_response
 from conformance.protocol.signing import signed_params_v2
 from conformance.spec.model import Spec
 from conformance.spec.openapi import AUTH_PARAMETERS, REPEAT_LIST
@@ -45,7 +46,6 @@ from conformance.targets.base import NOT_FOUND_PREFIX
 __all__ = [
     "CHECKS",
     "case_strategies",
-    "documented_error_code",
     "load_schema",
     "normalise",
     "repeat_lists",
@@ -241,28 +241,6 @@ def _error_patterns(spec: Spec) -> dict[int, list[re.Pattern[str]]]:
                 pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "[A-Za-z]+", pattern)
                 out.setdefault(int(status), []).append(re.compile(pattern))
     return out
-
-
-def documented_error_code(spec: Spec) -> Callable[[Any, Any, Any], None]:
-    """A schemathesis check: an error status must carry an envelope whose `Code` the spec
-    documents for that status (the RPC style puts the error in the body, not in the path)."""
-    patterns = _error_patterns(spec)
-
-    def documented_error_code(ctx: Any, response: Any, case: Any) -> None:
-        status = int(response.status_code)
-        if status < 400:
-            return None
-        wire = parse_response(status, dict(response.headers), bytes(response.content))
-        code = wire.code
-        allowed = patterns.get(status, [])
-        if code is None or not any(p.fullmatch(code) for p in allowed):
-            raise AssertionError(
-                f"HTTP {status} with Code {code!r}: not a code the document gives for {status} "
-                f"({wire.parse_error or 'body parsed'})"
-            )
-        return None
-
-    return documented_error_code
 
 
 CHECKS = (
