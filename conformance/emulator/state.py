@@ -9,6 +9,7 @@ reboots of one instance cannot both pass the `Running` precondition
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -52,6 +53,12 @@ _DEFAULT_ORDER = (
     RebootResult.DISK_NOT_READY,
     RebootResult.KMS_UNAUTHORIZED,
 )
+
+
+@functools.lru_cache(maxsize=32)
+def _order(names: tuple[str, ...]) -> tuple[RebootResult, ...]:
+    """A `Behaviour.refusal_order` as results (empty: the reference order)."""
+    return tuple(RebootResult(n) for n in names) if names else _DEFAULT_ORDER
 
 
 @dataclass(frozen=True)
@@ -303,29 +310,30 @@ class World:
             return RebootResult.DRY_RUN_PASSED if dry_run else RebootResult.REBOOTED
 
     def _refusal(self, record: _Instance, behaviour: Behaviour) -> RebootResult | None:
-        """The first documented condition that refuses the reboot, in the behaviour's order."""
+        """The first documented condition that refuses the reboot, in the behaviour's order
+        (the reference's: status, locks, disk, KMS)."""
         life = self.lifecycle
-        for check in behaviour.refusal_order or _DEFAULT_ORDER:
-            result = RebootResult(check)
+        names = behaviour.refusal_order
+        for result in _order(names) if names else _DEFAULT_ORDER:
             if result is RebootResult.STATUS_NOT_RUNNING:
-                refused = (
-                    not behaviour.skip_state_precondition
-                    and record.status != life.precondition
+                if (
+                    record.status != life.precondition
+                    and not behaviour.skip_state_precondition
                     and not (behaviour.reboot_starting_allowed and record.status == life.resulting)
-                )
-            elif result in (RebootResult.LOCK_SECURITY, RebootResult.LOCK_FINANCIAL):
-                refused = any(
-                    refusal is result and reason in record.operation_locks
-                    for reason, refusal in life.lock_conditions.items()
-                ) and not (result is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock)
+                ):
+                    return result
             elif result is RebootResult.DISK_NOT_READY:
-                refused = (
-                    record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error
-                )
-            else:
-                refused = not record.kms_key_accessible and not behaviour.ignore_kms
-            if refused:
-                return result
+                if record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error:
+                    return result
+            elif result is RebootResult.KMS_UNAUTHORIZED:
+                if not record.kms_key_accessible and not behaviour.ignore_kms:
+                    return result
+            elif record.operation_locks:  # a lock: security or financial
+                for reason, refusal in life.lock_conditions.items():
+                    if refusal is result and reason in record.operation_locks:
+                        if result is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock:
+                            break
+                        return result
         return None
 
     def _advance(self, record: _Instance, now: float) -> None:
