@@ -56,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             mutants=mutants,
         )
     wall = time.monotonic() - t0
-    runs = [*result.references, *result.mutants, *result.faulty_clients]
+    runs = [
+        *result.references,
+        *result.mutants,
+        *result.faulty_clients,
+        *result.variants,
+        *result.client_variants,
+    ]
     data = {
         "benchmark": "selftest",
         "wall_s": round(wall, 2),
@@ -75,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         "mutants_killed": sum(r.killed for r in result.mutants),
         "faulty_clients": len(result.faulty_clients),
         "faulty_clients_killed": sum(r.killed for r in result.faulty_clients),
+        "variants": len(result.variants),
+        "variants_passed": sum(not r.false_alarm for r in result.variants),
+        "client_variants": len(result.client_variants),
+        "client_variants_passed": sum(not r.false_alarm for r in result.client_variants),
         "ok": result.ok,
         "seed": args.seed,
         "examples": args.examples,
@@ -90,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         ("run time median / max", f"{data['run_s_median']:.1f} s / {data['run_s_max']:.1f} s"),
         ("mutants killed", f"{data['mutants_killed']}/{data['mutants']}"),
         ("faulty clients killed", f"{data['faulty_clients_killed']}/{data['faulty_clients']}"),
+        ("variants passed", f"{data['variants_passed']}/{data['variants']}"),
+        (
+            "client variants passed",
+            f"{data['client_variants_passed']}/{data['client_variants']}",
+        ),
         ("peak RSS, whole tree", f"{data['peak_rss_total_mib']} MiB"),
         ("peak RSS, this process", f"{data['peak_rss_self_mib']} MiB"),
         ("peak RSS, largest child", f"{data['peak_rss_largest_child_mib']} MiB"),

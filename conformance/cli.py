@@ -350,7 +350,8 @@ def run(
 def selftest(
     report_dir: Path, parallel: int, no_clients: bool, seed: int | None, examples: int
 ) -> None:
-    """Run the suites against the references and every mutant; print the kill matrix."""
+    """Run the suites against the references, every mutant and faulty client (power: each must
+    fail) and every legitimate variant (precision: each must pass); print both halves."""
     from conformance.selftest.run import run_selftest
 
     seed = _seed(seed)

@@ -1,6 +1,7 @@
 """Test outcomes -> requirement verdicts (docs/contracts.md#verdicts).
 
-A requirement's verdict comes from every test that declares it in the ledger:
+A requirement's verdict comes from every test that declares it in the ledger, each test's
+outcome *for that requirement* (a failed test fails only the ids its evidence supports):
 
 * `failed` if any of them failed, or `waived` instead when a waiver that has not expired
   covers the requirement;
@@ -42,6 +43,8 @@ class RequirementVerdict:
     text: str
     source: str
     verdict: str  # one of VERDICTS
+    provenance: str = "doc"  # the source's tag (conformance.spec.model.PROVENANCES)
+    strictness: str = "exact"  # how strictly it was judged (conformance.spec.model.STRICTNESS)
     tests: list[str] = field(default_factory=list)  # node ids of the tests that declare it
     reason: str = ""  # failures' first lines, skip reasons, or the waiver's reason
     evidence: list[str] = field(default_factory=list)  # full failure texts, one per failed test
@@ -82,8 +85,9 @@ def compute_verdicts(
 def _verdict(
     requirement: Requirement, records: list[TestRecord], waiver: Waiver | None, today: date
 ) -> RequirementVerdict:
-    failed = [r for r in records if r.outcome == FAILED]
-    passed = [r for r in records if r.outcome == PASSED]
+    rid = requirement.id
+    failed = [r for r in records if r.outcome_of(rid) == FAILED]
+    passed = [r for r in records if r.outcome_of(rid) == PASSED]
     base = RequirementVerdict(
         id=requirement.id,
         level=requirement.level,
@@ -91,6 +95,8 @@ def _verdict(
         text=requirement.text,
         source=requirement.source,
         verdict="not_verified",
+        provenance=requirement.provenance,
+        strictness=requirement.strictness,
         tests=[r.nodeid for r in records],
         waiver=waiver,
     )
@@ -121,7 +127,7 @@ def _verdict(
         )
     if passed:
         return replace(base, verdict="passed", waiver_unneeded=waiver is not None)
-    skips = _unique(r.reason for r in records if r.reason)
+    skips = _unique(r.reason_of(rid) for r in records if r.reason_of(rid))
     return replace(base, reason="; ".join(skips) or (SKIPPED_REASON if records else NO_TEST_REASON))
 
 

@@ -11,7 +11,9 @@ failure.
 
 RebootCall: {"endpoint": "127.0.0.1:PORT", "protocol": "http", "region_id": "cn-hangzhou",
              "access_key_id": "...", "access_key_secret": "...", "instance_id": "i-...",
-             "force_stop": true|false|null, "dry_run": true|false|null}   (null: leave unset)
+             "force_stop": true|false|null, "dry_run": true|false|null,   (null: leave unset)
+             "timeout_s": 10.0|null}   (a hint: the wait the suite would like; your SDK's
+                                         default timeouts pass too)
 Outcome:    {"ok": true, "request_id": "..."}
             {"ok": false, "code": "...", "message": "...", "request_id": "...", "http_status": 403}
             {"ok": false, "code": null, "message": "what went wrong", "http_status": null}

@@ -51,8 +51,10 @@ class CallableAdapter:
         self.timeout_s = timeout_s
         self.httpx_based = httpx_based
 
-    def reboot(self, call: RebootCall) -> Outcome:
-        """Run the callable; translate every misbehaviour into `ClientFailure`."""
+    def reboot(self, call: RebootCall, *, wait_s: float | None = None) -> Outcome:
+        """Run the callable; translate every misbehaviour into `ClientFailure`. `wait_s`
+        replaces the adapter's bound for this call."""
+        bound = self.timeout_s if wait_s is None else wait_s
         box: dict[str, object] = {}
 
         def target() -> None:
@@ -63,11 +65,9 @@ class CallableAdapter:
 
         thread = threading.Thread(target=target, name=f"adapter-{self.name}", daemon=True)
         thread.start()
-        thread.join(self.timeout_s)
+        thread.join(bound)
         if thread.is_alive():
-            raise ClientFailure(
-                "timeout", f"adapter {self.name} did not return within {self.timeout_s:g} s"
-            )
+            raise ClientFailure("timeout", f"adapter {self.name} did not return within {bound:g} s")
         if "error" in box:
             exc = box["error"]
             assert isinstance(exc, BaseException)
@@ -122,13 +122,14 @@ class CommandAdapter:
         self.cwd = str(cwd) if cwd is not None else None
         self.env = dict(env) if env is not None else None
 
-    def reboot(self, call: RebootCall) -> Outcome:
+    def reboot(self, call: RebootCall, *, wait_s: float | None = None) -> Outcome:
         """Run CMD once; a timeout, too much output, a non-zero exit or a non-Outcome stdout:
-        `ClientFailure`."""
+        `ClientFailure`. `wait_s` replaces the adapter's bound for this call."""
+        bound = self.timeout_s if wait_s is None else wait_s
         done = run_bounded(
             self.command,
             call.to_json().encode("utf-8"),
-            timeout_s=self.timeout_s,
+            timeout_s=bound,
             max_output=MAX_BODY_BYTES,
             cwd=self.cwd,
             env=self.env,
@@ -137,7 +138,7 @@ class CommandAdapter:
         if done.timed_out:
             raise ClientFailure(
                 "timeout",
-                f"command did not finish within {self.timeout_s:g} s: {self.command}",
+                f"command did not finish within {bound:g} s: {self.command}",
                 stderr,
             )
         if done.too_much_output:

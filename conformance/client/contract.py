@@ -23,6 +23,8 @@ from conformance.errors import ConfigError
 
 __all__ = [
     "DEFAULT_ADAPTER_TIMEOUT_S",
+    "NO_ANSWER_WAIT_S",
+    "SDK_DEFAULT_TIMEOUTS",
     "AdapterUnavailable",
     "ClientAdapter",
     "ClientFailure",
@@ -33,6 +35,23 @@ __all__ = [
 
 # The brief's "hangs" bound: an adapter that has not answered after this long is a client failure.
 DEFAULT_ADAPTER_TIMEOUT_S = 10.0
+
+# The official SDKs' own timeouts when a caller sets none (seconds: connect, read), read from
+# their code: aliyun-python-sdk-core's DEFAULT_CONNECTION_TIMEOUT and, for RebootInstance, the
+# read timeout of its data/timeout_config.json (27, above DEFAULT_READ_TIMEOUT 10);
+# alibabacloud-tea-openapi through darabonba/Tea core's DEFAULT_CONNECT_TIMEOUT and
+# DEFAULT_READ_TIMEOUT; the Node SDK (@alicloud/ecs20140526 on @alicloud/openapi-core and
+# @alicloud/tea-typescript) through httpx's TIMEOUT.
+SDK_DEFAULT_TIMEOUTS: Mapping[str, tuple[float, float]] = {
+    "aliyun-python-sdk-core (aliyun-python-sdk-ecs)": (5.0, 27.0),
+    "alibabacloud-tea-openapi (alibabacloud-ecs20140526, Python)": (5.0, 10.0),
+    "@alicloud/openapi-core (@alicloud/ecs20140526, Node)": (3.0, 3.0),
+}
+
+# How long the client suite waits for an adapter when the server never answers: longer than
+# every official SDK's default connect + read timeout, so a client that keeps its SDK's
+# defaults passes (an adapter may still use `RebootCall.timeout_s` to answer sooner).
+NO_ANSWER_WAIT_S = 5.0 + max(read for _, read in SDK_DEFAULT_TIMEOUTS.values()) + 8.0
 _MAX_EVIDENCE = 4000
 
 
@@ -53,6 +72,10 @@ class RebootCall:
     protocol: str = "http"
     force_stop: bool | None = None
     dry_run: bool | None = None
+    # A hint (contract addition): how long the suite would like the client to wait for an
+    # answer, in seconds, or None. An adapter may hand it to its SDK's timeouts; one that
+    # ignores it and keeps its SDK's defaults still passes (NO_ANSWER_WAIT_S).
+    timeout_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object a `--command` adapter reads on stdin."""
@@ -65,6 +88,7 @@ class RebootCall:
             "instance_id": self.instance_id,
             "force_stop": self.force_stop,
             "dry_run": self.dry_run,
+            "timeout_s": self.timeout_s,
         }
 
     def to_json(self) -> str:
@@ -81,6 +105,9 @@ class RebootCall:
                 return value
             raise ValueError(f"{name} must be true, false or null, not {value!r}")
 
+        hint = data.get("timeout_s")
+        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, int | float)):
+            raise ValueError(f"timeout_s must be a number or null, not {hint!r}")
         return cls(
             endpoint=str(data["endpoint"]),
             instance_id=str(data["instance_id"]),
@@ -90,6 +117,7 @@ class RebootCall:
             protocol=str(data.get("protocol") or "http"),
             force_stop=tri("force_stop"),
             dry_run=tri("dry_run"),
+            timeout_s=None if hint is None else float(hint),
         )
 
 
@@ -214,8 +242,9 @@ class ClientAdapter(Protocol):
     # True when the client sends through httpx in this process, so respx can play the server.
     httpx_based: bool
 
-    def reboot(self, call: RebootCall) -> Outcome:
-        """Make the call; raise `ClientFailure` when the adapter misbehaves."""
+    def reboot(self, call: RebootCall, *, wait_s: float | None = None) -> Outcome:
+        """Make the call; raise `ClientFailure` when the adapter misbehaves. `wait_s`: how long
+        to wait for it this time (default: the adapter's own bound)."""
         ...
 
     def close(self) -> None:

@@ -167,6 +167,15 @@ class _SuccessOnAnything(ReferenceClient):
         return super().interpret(response)
 
 
+class _RefusesDryRun(ReferenceClient):
+    """Refuses DryRun=true locally: such a call never reaches the server."""
+
+    def reboot_instance(self, call: RebootCall) -> Outcome:
+        if call.dry_run:
+            return Outcome.no_response("this client does not support DryRun")
+        return super().reboot_instance(call)
+
+
 def _hangs(call: RebootCall) -> Outcome:
     threading.Event().wait(3600)
     raise AssertionError("unreachable")
@@ -331,6 +340,12 @@ _VARIANTS = (
         lambda: _raises,
         httpx_based=False,
         description="crashes with an exception instead of returning an Outcome",
+    ),
+    FaultyClient(
+        "refuses-dry-run",
+        ("doc.param.DryRun.value.true",),
+        _ref(_RefusesDryRun),
+        description="refuses DryRun=true locally, so a dry run never reaches the server",
     ),
 )
 

@@ -8,7 +8,9 @@ docs/protocol.md#official-sdks for their errors).
   (`.code`, `.data["Message"]`, `.request_id` or the body's `RequestId`, `.status_code`) and
   `TeaException` / `UnretryableException` (no usable response) -> `Outcome`.
 
-Every adapter sets short read and connect timeouts and turns retries off. The SDKs are imported
+Every adapter turns retries off and hands the call's timeout hint (`RebootCall.timeout_s`) to
+the SDK's connect and read timeouts; without a hint the SDK keeps its own defaults
+(`SDK_DEFAULT_TIMEOUTS`). The SDKs are imported
 lazily: a missing one makes its adapter `AdapterUnavailable`, not an import error.
 """
 
@@ -29,7 +31,6 @@ from conformance.client.contract import (
 )
 
 __all__ = [
-    "TIMEOUT_S",
     "aliyun_python_sdk_ecs_adapter",
     "aliyun_python_sdk_ecs_installed",
     "ecs20140526_adapter",
@@ -39,9 +40,15 @@ __all__ = [
     "reboot_with_ecs20140526",
 ]
 
-# Read/connect timeout of the SDK clients (seconds): the suite's "response never comes"
-# scenario waits this long, the adapter's own timeout is longer.
-TIMEOUT_S = 3
+
+def _seconds(call: RebootCall) -> int | None:
+    """The call's timeout hint in whole seconds (at least 1), or None: the SDK's default."""
+    return None if call.timeout_s is None else max(1, round(call.timeout_s))
+
+
+def _millis(call: RebootCall) -> int | None:
+    """The call's timeout hint in milliseconds, or None: the SDK's default."""
+    return None if call.timeout_s is None else max(1, round(call.timeout_s * 1000))
 
 
 # The modules each SDK needs (the distribution names differ from the import names).
@@ -102,8 +109,8 @@ def reboot_with_aliyun_python_sdk_ecs(call: RebootCall) -> Outcome:
         call.region_id,
         auto_retry=False,
         max_retry_time=0,
-        connect_timeout=TIMEOUT_S,
-        timeout=TIMEOUT_S,
+        connect_timeout=_seconds(call),
+        timeout=_seconds(call),
     )
     request = RebootInstanceRequest()
     request.set_endpoint(call.endpoint)
@@ -176,8 +183,8 @@ def reboot_with_ecs20140526(call: RebootCall, *, signature_algorithm: str | None
         region_id=call.region_id,
         endpoint=call.endpoint,
         protocol=call.protocol,
-        read_timeout=TIMEOUT_S * 1000,
-        connect_timeout=TIMEOUT_S * 1000,
+        read_timeout=_millis(call),
+        connect_timeout=_millis(call),
     )
     if signature_algorithm is not None:
         config.signature_algorithm = signature_algorithm
@@ -188,8 +195,8 @@ def reboot_with_ecs20140526(call: RebootCall, *, signature_algorithm: str | None
     runtime = RuntimeOptions(
         autoretry=False,
         max_attempts=0,
-        read_timeout=TIMEOUT_S * 1000,
-        connect_timeout=TIMEOUT_S * 1000,
+        read_timeout=_millis(call),
+        connect_timeout=_millis(call),
     )
     try:
         response = client.reboot_instance_with_options(request, runtime)

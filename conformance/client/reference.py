@@ -45,7 +45,7 @@ __all__ = [
     "reference_v3_adapter",
 ]
 
-# Short on purpose: the client suite's "response never comes" scenario waits this long.
+# The timeout when a call carries no hint (RebootCall.timeout_s): short, like the Node SDK's.
 READ_TIMEOUT_S = 3.0
 _FORM = "application/x-www-form-urlencoded"
 
@@ -134,6 +134,46 @@ class ReferenceClient:
         """The headers a V3 signature covers; None: host, content-type and every x-acs-*."""
         return None
 
+    def timeout_for(self, call: RebootCall) -> httpx.Timeout:
+        """How long to wait: the call's hint (RebootCall.timeout_s), else the client's own."""
+        return httpx.Timeout(call.timeout_s if call.timeout_s is not None else self.timeout_s)
+
+    def v3_signed_extra(self) -> tuple[str, ...]:
+        """Headers signed besides `host` and `x-acs-*` (the Node SDK signs none)."""
+        return ()
+
+    def v3_extra_headers(self) -> dict[str, str]:
+        """Headers a V3 request carries besides the signature's own."""
+        return {"accept": self.spec.profile.formats.v3_accept}
+
+    def common_params(self, call: RebootCall) -> dict[str, str]:
+        """The V2 common parameters (docs/protocol.md), the signature excepted."""
+        return {
+            "Action": self.spec.action,
+            "Version": self.version(),
+            "Format": "JSON",
+            "AccessKeyId": call.access_key_id,
+            "SignatureMethod": self.signature_method(),
+            "SignatureVersion": V2_SIGNATURE_VERSION,
+            "SignatureNonce": self.nonce(),
+            "Timestamp": self.timestamp(),
+        }
+
+    def v2_request(
+        self, base: str, params: Mapping[str, str], timeout: Mapping[str, object]
+    ) -> httpx.Request:
+        """The signed V2 parameters on the wire: GET in the query, POST in a form body."""
+        encoded = self.encode(params)
+        if self.method == "GET":
+            return httpx.Request("GET", f"{base}?{encoded}", extensions={"timeout": timeout})
+        return httpx.Request(
+            self.method,
+            base,
+            content=encoded.encode("ascii"),
+            headers={"content-type": _FORM},
+            extensions={"timeout": timeout},
+        )
+
     def resend(self, outcome: Outcome, attempt: int) -> bool:
         """Whether to send the request again: never (interop.retries.none)."""
         return False
@@ -158,6 +198,7 @@ class ReferenceClient:
         """The signed request for `call`."""
         base = f"{call.protocol}://{call.endpoint}/"
         api = self.api_params(call)
+        timeout = self.timeout_for(call).as_dict()
         if self.signature == "v3":
             query = self.encode(api)
             headers = signed_headers_v3(
@@ -170,37 +211,25 @@ class ReferenceClient:
                 access_key_secret=call.access_key_secret,
                 nonce=self.nonce(),
                 timestamp=self.timestamp(),
-                extra_headers={"accept": self.spec.profile.formats.v3_accept},
+                extra_headers=self.v3_extra_headers(),
                 sign=self.v3_signed_headers(),
+                sign_also=self.v3_signed_extra(),
             )
-            return httpx.Request(self.method, f"{base}?{query}", headers=headers)
+            return httpx.Request(
+                self.method, f"{base}?{query}", headers=headers, extensions={"timeout": timeout}
+            )
         params = dict(api)
-        params.update(
-            {
-                "Action": self.spec.action,
-                "Version": self.version(),
-                "Format": "JSON",
-                "AccessKeyId": call.access_key_id,
-                "SignatureMethod": self.signature_method(),
-                "SignatureVersion": V2_SIGNATURE_VERSION,
-                "SignatureNonce": self.nonce(),
-                "Timestamp": self.timestamp(),
-            }
-        )
+        params.update(self.common_params(call))
         params["Signature"] = self.signature_v2(self.method, params, call.access_key_secret)
-        encoded = self.encode(params)
-        if self.method == "GET":
-            return httpx.Request("GET", f"{base}?{encoded}")
-        return httpx.Request(
-            self.method, base, content=encoded.encode("ascii"), headers={"content-type": _FORM}
-        )
+        return self.v2_request(base, params, timeout)
 
     def send(self, request: httpx.Request) -> Outcome:
         """Send once; transport failures become a no-response `Outcome`."""
         try:
             response = self._http.send(request)
         except httpx.TimeoutException as exc:
-            return Outcome.no_response(f"timed out after {self.timeout_s:g} s: {exc!r}")
+            waited = request.extensions.get("timeout", {}).get("read", self.timeout_s)
+            return Outcome.no_response(f"timed out after {waited:g} s: {exc!r}")
         except httpx.HTTPError as exc:
             return Outcome.no_response(f"transport error: {exc!r}")
         wire = parse_response(

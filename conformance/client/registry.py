@@ -27,6 +27,8 @@ from conformance.client import node, official, reference
 from conformance.client.adapters import CommandAdapter, adapter_from_object, import_attr
 from conformance.client.contract import DEFAULT_ADAPTER_TIMEOUT_S, ClientAdapter
 from conformance.client.faulty import ADAPTER_PREFIX, FAULTY
+from conformance.client.variants import ADAPTER_PREFIX as VARIANT_PREFIX
+from conformance.client.variants import VARIANTS
 from conformance.errors import ConfigError
 
 __all__ = [
@@ -88,6 +90,7 @@ _ENTRIES = (
         "node-ecs20140526", node.node_ecs20140526_adapter, node.is_installed, main_job=True
     ),
     *(AdapterEntry(v.adapter_name, v.adapter) for v in FAULTY.values()),
+    *(AdapterEntry(v.adapter_name, v.adapter) for v in VARIANTS.values()),
 )
 
 ADAPTERS: Mapping[str, AdapterEntry] = MappingProxyType({e.name: e for e in _ENTRIES})
@@ -106,7 +109,7 @@ def main_job_adapters() -> tuple[str, ...]:
 
 
 def _names_hint() -> str:
-    shipped = (n for n in ADAPTERS if not n.startswith(ADAPTER_PREFIX))
+    shipped = (n for n in ADAPTERS if not n.startswith((ADAPTER_PREFIX, VARIANT_PREFIX)))
     return "use module:attr, --command 'CMD', or one of: " + ", ".join(shipped)
 
 

@@ -14,14 +14,17 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from conformance.config import EmulatorSettings
+from conformance.emulator import choices
 from conformance.emulator.behaviour import Behaviour
 from conformance.emulator.control import CONTROL_PREFIX, ControlApp
 from conformance.emulator.handlers import Operations
@@ -68,6 +71,7 @@ class _RpcEndpoint:
         internal = spec.conditions["injected_fault"]
         self._internal = (spec.error_status(internal), internal, spec.error_message(internal))
         self._plain = behaviour.is_reference
+        self._new_request_id = _request_ids(behaviour.request_id_style)
 
     # -- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,7 +81,7 @@ class _RpcEndpoint:
         method: str = scope["method"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw_query: bytes = scope["query_string"]
-        request_id = new_request_id()
+        request_id = self._new_request_id()
         action = instance = None
         status = 200
         code = ""
@@ -87,6 +91,8 @@ class _RpcEndpoint:
             body = await _read_body(receive, headers, self._too_large)
             if body is None:  # the client went away
                 return
+            if self.behaviour.unreadable_format_code:
+                self._check_format(raw_query, headers, body)
             request = self.gateway.authenticate(method, raw_query, headers, body)
             action = request.action
             instance = request.api_params.get(self._instance_param)
@@ -131,6 +137,21 @@ class _RpcEndpoint:
                 (time.perf_counter() - start) * 1000,
             )
 
+    def _check_format(self, raw_query: bytes, headers: Mapping[str, str], body: bytes) -> None:
+        """`unreadable_format_code`: a Format that is neither JSON nor XML is refused with
+        that code before anything else is checked (the document lists no code for it, and
+        says its table is not the whole list)."""
+        try:
+            pairs = parse_urlencoded(raw_query)
+            if body and "json" not in headers.get("content-type", ""):
+                pairs += parse_urlencoded(body)
+        except WireError:
+            return  # the gateway refuses the unreadable request itself
+        code = self.behaviour.unreadable_format_code
+        for name, value in pairs:
+            if name == "Format" and code and ResponseFormat.parse(value) is None:
+                raise ApiError(400, code, "The specified parameter Format is not valid.")
+
     # -- rendering ---------------------------------------------------------------------------
     def _too_large(self) -> ApiError:
         reason = f"the body exceeds {MAX_BODY_BYTES} bytes"
@@ -162,6 +183,16 @@ class _RpcEndpoint:
         if behaviour.missing_request_id_on_success:
             fields = {k: v for k, v in fields.items() if k != "RequestId"}
         payload, ctype = self.envelopes.render_success(action, fields, fmt)
+        return self._chosen(payload, ctype, fmt)
+
+    def _chosen(self, payload: bytes, ctype: str, fmt: ResponseFormat) -> tuple[bytes, str]:
+        """The choices of `Behaviour` on a rendered body: extra envelope fields, the JSON
+        content type; then the content-type fault."""
+        behaviour = self.behaviour
+        if behaviour.extra_envelope_fields:
+            payload = _with_fields(payload, fmt, behaviour.extra_envelope_fields)
+        if fmt is ResponseFormat.JSON and behaviour.json_content_type:
+            ctype = behaviour.json_content_type
         return payload, behaviour.wrong_content_type or ctype
 
     def _error(
@@ -183,7 +214,7 @@ class _RpcEndpoint:
         payload, ctype = self.envelopes.render_error(error, fmt, request_id)
         if behaviour.error_without_request_id:
             payload = _drop_request_id(payload, fmt)
-        return status, payload, behaviour.wrong_content_type or ctype
+        return (status, *self._chosen(payload, ctype, fmt))
 
 
 class _NotFoundEndpoint:
@@ -197,7 +228,7 @@ class _NotFoundEndpoint:
             return
         rpc = self.rpc
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = new_request_id()
+        request_id = rpc._new_request_id()
         error = ApiError.from_variant(rpc.spec.gateway_error("action_not_found"))
         fmt = rpc._guess_format(scope["query_string"], headers)
         status, payload, ctype = rpc._error(error, fmt, request_id)
@@ -252,6 +283,29 @@ async def _read_body(
             return b"".join(chunks)
 
 
+def _request_ids(style: str) -> Callable[[], str]:
+    """The request id maker of `Behaviour.request_id_style`."""
+    if style == "uuid":
+        return new_request_id
+    if style == "hex":
+        return lambda: uuid.uuid4().hex
+    if style == "lower":
+        return lambda: str(uuid.uuid4())
+    raise ValueError(f"request_id_style must be uuid, hex or lower, not {style!r}")
+
+
+def _with_fields(payload: bytes, fmt: ResponseFormat, extra: tuple[tuple[str, str], ...]) -> bytes:
+    """`payload` (a flat JSON object, or XML with one root) with `extra` fields added."""
+    if fmt is ResponseFormat.JSON:
+        data = json.loads(payload)
+        data.update(dict(extra))
+        return json.dumps(data).encode("utf-8")
+    text = payload.decode("utf-8")
+    close = text.rindex("</")
+    added = "".join(f"<{k}>{xml_escape(v)}</{k}>" for k, v in extra)
+    return (text[:close] + added + text[close:]).encode("utf-8")
+
+
 def _drop_request_id(payload: bytes, fmt: ResponseFormat) -> bytes:
     """The `error_without_request_id` deviation: the body loses its RequestId field."""
     if fmt is ResponseFormat.JSON:
@@ -300,6 +354,7 @@ def create_app(
 
         spec = load_spec()
     behaviour = behaviour or Behaviour()
+    spec = choices.apply(spec, behaviour)
     world = World.from_spec(spec, clock=clock, reboot_seconds=settings.reboot_seconds)
     operations = Operations(spec, world, behaviour)
     gateway = Gateway(

@@ -1,9 +1,12 @@
-"""Fault switches of the emulator: `Behaviour()` (all off) is the reference.
+"""Switches of the emulator: `Behaviour()` (all off) is the reference.
 
-Each switch models one deviation seen in a real emulator, gateway or service, and is consulted at
-exactly one place (named in its comment), so a mutant built from one switch differs from the
-reference in one way only. `conformance.mutants` names sets of them; the emulator never reads them
-from the environment.
+Two kinds, kept apart. *Fault switches* model one deviation seen in a real emulator, gateway or
+service; a mutant (`conformance.mutants.catalogue`) built from one differs from the reference in
+one way only, and the suite must catch it. *Choices* (the last section) stay inside the freedom
+the sources leave (a message no source words, a listed variant of an unsure code, the order of
+checks the document does not give...); a legitimate variant (`conformance.mutants.variants`)
+built from one must pass the suite. Each switch is consulted at exactly one place (named in its
+comment); the emulator never reads them from the environment.
 """
 
 from __future__ import annotations
@@ -94,6 +97,34 @@ class Behaviour:
     """V2 `SignatureMethod` and `SignatureVersion` are neither required nor checked (`none`,
     `HMAC-SHA256`, `9.9` pass). [app, Gateway]"""
 
+    # -- observation (docs/protocol.md#observing-instances) ------------------------------
+    describe_hides_locks: bool = False
+    """DescribeInstances shows no OperationLocks, whatever locks an instance has. [handlers]"""
+
+    # -- choices inside the sources' freedom (legitimate variants, never faults) -------------
+    gateway_variants: tuple[tuple[str, int], ...] = ()
+    """(situation, index): which listed variant a gateway situation answers (default: the
+    first). [app, choices.apply]"""
+    reworded_messages: bool = False
+    """Every error message that no source gives is worded otherwise. [app, choices.apply]"""
+    refusal_order: tuple[str, ...] = ()
+    """The order of the instance checks where several conditions hold (RebootResult values;
+    default: not found, status, locks, disk, KMS). [state]"""
+    transient_status: str | None = None
+    """The status a reboot shows while it lasts (default: the document's Starting). [state]"""
+    extra_envelope_fields: tuple[tuple[str, str], ...] = ()
+    """Fields added to every JSON envelope, success and error. [app, envelopes]"""
+    request_id_style: str = "uuid"
+    """`uuid` (upper-case, like the document's examples), `lower` (a lower-case UUID) or `hex`
+    (32 lower-case hex characters). [app]"""
+    unreadable_format_code: str | None = None
+    """The code of the 400 answered for a Format that is neither JSON nor XML (default: the
+    invalid-parameter variant). [app]"""
+    later_document_messages: bool = False
+    """For a code the document lists twice, the later row's message. [handlers]"""
+    json_content_type: str | None = None
+    """The Content-Type of JSON answers (default: the profile's). [app, envelopes]"""
+
     @property
     def is_reference(self) -> bool:
         """True when every switch is off."""
@@ -112,3 +143,29 @@ class Behaviour:
     def switch_names(cls) -> tuple[str, ...]:
         """Every switch, in declaration order."""
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def choice_names(cls) -> tuple[str, ...]:
+        """The switches that stay inside the sources' freedom (legitimate variants)."""
+        return tuple(n for n in cls.switch_names() if n in _CHOICES)
+
+    @classmethod
+    def fault_names(cls) -> tuple[str, ...]:
+        """The fault switches (mutants)."""
+        return tuple(n for n in cls.switch_names() if n not in _CHOICES)
+
+
+# The last section of `Behaviour`: choices a correct implementation may make.
+_CHOICES = frozenset(
+    {
+        "gateway_variants",
+        "reworded_messages",
+        "refusal_order",
+        "transient_status",
+        "extra_envelope_fields",
+        "request_id_style",
+        "unreadable_format_code",
+        "later_document_messages",
+        "json_content_type",
+    }
+)

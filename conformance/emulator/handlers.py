@@ -45,7 +45,7 @@ class Operations:
         }
         # the gateway's Action lookup: action -> API version
         self.actions: dict[str, str] = {name: spec.version for name in self.handlers}
-        self._fault_errors = self._build_fault_errors(spec)
+        self._fault_errors = self._build_fault_errors(spec, self._message)
         self._internal_code = spec.conditions["injected_fault"]
         # refusal -> (status, code, message) as the reference answers it
         # (docs/contracts.md#how-arranged-state-maps-to-documented-errors)
@@ -66,18 +66,20 @@ class Operations:
 
     # -- faults ------------------------------------------------------------------------------
     @staticmethod
-    def _build_fault_errors(spec: Spec) -> dict[str, tuple[int, str, str]]:
+    def _build_fault_errors(
+        spec: Spec, message: Callable[[str], str]
+    ) -> dict[str, tuple[int, str, str]]:
         """Allowed fault codes (docs/contracts.md#faults): the document's 5xx codes plus the
         profile's `injectable_faults.extra_codes`, each with its status and message."""
         out: dict[str, tuple[int, str, str]] = {}
         for row in spec.errors:
             if row.http_status >= 500 and row.code not in out:
-                out[row.code] = (row.http_status, row.code, spec.error_message(row.code))
+                out[row.code] = (row.http_status, row.code, message(row.code))
         for code in spec.profile.injectable_fault_codes:
             if code in out:
                 continue
             try:
-                out[code] = (spec.error_status(code), code, spec.error_message(code))
+                out[code] = (spec.error_status(code), code, message(code))
                 continue
             except KeyError:
                 pass
@@ -108,7 +110,15 @@ class Operations:
 
     # -- shared parameter checks (docs/protocol.md: common parameters, gateway errors) -------
     def _documented(self, code: str) -> tuple[int, str, str]:
-        return self.spec.error_status(code), code, self.spec.error_message(code)
+        return self.spec.error_status(code), code, self._message(code)
+
+    def _message(self, code: str) -> str:
+        """The document's message for `code`: the first static row's, or with
+        `later_document_messages` the last row's (a `%s` filled in)."""
+        if not self.behaviour.later_document_messages:
+            return self.spec.error_message(code)
+        row = self.spec.error_rows(code)[-1]
+        return row.message.replace("%s", _DYNAMIC_FILLER)
 
     def _gateway(self, situation: str, **fields: str) -> ApiError:
         return ApiError.from_variant(self.spec.gateway_error(situation, **fields))
@@ -206,13 +216,22 @@ class Operations:
             "TotalCount": total,
             "PageNumber": page,
             "PageSize": size,
-            "Instances": {"Instance": [_describe_view(v) for v in views]},
+            "Instances": {
+                "Instance": [
+                    _describe_view(v, hide_locks=self.behaviour.describe_hides_locks) for v in views
+                ]
+            },
         }
 
 
-def _describe_view(view: InstanceSnapshot) -> Fields:
+# What this emulator puts in a document message's `%s` (any text is one the document allows).
+_DYNAMIC_FILLER = "The operation is not supported in the current state of the instance."
+
+
+def _describe_view(view: InstanceSnapshot, *, hide_locks: bool = False) -> Fields:
+    locks = () if hide_locks else view.operation_locks
     return {
         "InstanceId": view.instance_id,
         "Status": view.status,
-        "OperationLocks": {"LockReason": [{"LockReason": r} for r in view.operation_locks]},
+        "OperationLocks": {"LockReason": [{"LockReason": r} for r in locks]},
     }

@@ -9,6 +9,7 @@ reboots of one instance cannot both pass the `Running` precondition
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -41,6 +42,23 @@ class RebootResult(enum.StrEnum):
     def refused(self) -> bool:
         """True when a documented condition refused the reboot."""
         return self not in (RebootResult.REBOOTED, RebootResult.DRY_RUN_PASSED)
+
+
+# The reference order of the instance checks (the document gives none; the suite accepts any
+# applicable error where several conditions hold).
+_DEFAULT_ORDER = (
+    RebootResult.STATUS_NOT_RUNNING,
+    RebootResult.LOCK_SECURITY,
+    RebootResult.LOCK_FINANCIAL,
+    RebootResult.DISK_NOT_READY,
+    RebootResult.KMS_UNAUTHORIZED,
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _order(names: tuple[str, ...]) -> tuple[RebootResult, ...]:
+    """A `Behaviour.refusal_order` as results (empty: the reference order)."""
+    return tuple(RebootResult(n) for n in names) if names else _DEFAULT_ORDER
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,7 @@ class _Instance:
     """Mutable record kept inside the world; slots keep 10,000 of them small."""
 
     __slots__ = (
+        "after_reboot",
         "disk_status",
         "due",
         "instance_id",
@@ -131,6 +150,8 @@ class _Instance:
         self.reboot_count = reboot_count
         self.last_force_stop = last_force_stop
         self.due: float | None = None  # clock time when a reboot's transition ends
+        # The status a reboot in progress ends in (None: no reboot in progress).
+        self.after_reboot: str | None = None
 
     def view(self) -> InstanceSnapshot:
         return InstanceSnapshot(
@@ -218,8 +239,11 @@ class World:
             record = self._instances.get(instance_id)
             if record is None:
                 return None
-            record.status = self.lifecycle.settle.get(record.status, record.status)
+            record.status = record.after_reboot or self.lifecycle.settle.get(
+                record.status, record.status
+            )
             record.due = None
+            record.after_reboot = None
             return record.view()
 
     def describe(
@@ -269,23 +293,9 @@ class World:
                 return RebootResult.NOT_FOUND
             now = self._clock()
             self._advance(record, now)
-            if (
-                not behaviour.skip_state_precondition
-                and record.status != life.precondition
-                and not (behaviour.reboot_starting_allowed and record.status == life.resulting)
-            ):
-                return RebootResult.STATUS_NOT_RUNNING
-            if record.operation_locks:
-                for reason, refusal in life.lock_conditions.items():
-                    if reason not in record.operation_locks:
-                        continue
-                    if refusal is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock:
-                        continue
-                    return refusal
-            if record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error:
-                return RebootResult.DISK_NOT_READY
-            if not record.kms_key_accessible and not behaviour.ignore_kms:
-                return RebootResult.KMS_UNAUTHORIZED
+            refusal = self._refusal(record, behaviour)
+            if refusal is not None:
+                return refusal
             if dry_run and not behaviour.dryrun_executes:
                 return RebootResult.DRY_RUN_PASSED
             record.reboot_count += 1
@@ -293,16 +303,48 @@ class World:
             if behaviour.status_stays_running:
                 record.due = None
             else:
-                record.status = self._interned.get(life.resulting, life.resulting)
+                shown = behaviour.transient_status or life.resulting
+                record.status = self._interned.get(shown, shown)
+                record.after_reboot = life.settle.get(life.resulting, life.resulting)
                 record.due = None if behaviour.never_settles else now + self.reboot_seconds
             return RebootResult.DRY_RUN_PASSED if dry_run else RebootResult.REBOOTED
+
+    def _refusal(self, record: _Instance, behaviour: Behaviour) -> RebootResult | None:
+        """The first documented condition that refuses the reboot, in the behaviour's order
+        (the reference's: status, locks, disk, KMS)."""
+        life = self.lifecycle
+        names = behaviour.refusal_order
+        for result in _order(names) if names else _DEFAULT_ORDER:
+            if result is RebootResult.STATUS_NOT_RUNNING:
+                if (
+                    record.status != life.precondition
+                    and not behaviour.skip_state_precondition
+                    and not (behaviour.reboot_starting_allowed and record.status == life.resulting)
+                ):
+                    return result
+            elif result is RebootResult.DISK_NOT_READY:
+                if record.disk_status != life.disk_ok_status and not behaviour.ignore_disk_error:
+                    return result
+            elif result is RebootResult.KMS_UNAUTHORIZED:
+                if not record.kms_key_accessible and not behaviour.ignore_kms:
+                    return result
+            elif record.operation_locks:  # a lock: security or financial
+                for reason, refusal in life.lock_conditions.items():
+                    if refusal is result and reason in record.operation_locks:
+                        if result is RebootResult.LOCK_SECURITY and behaviour.ignore_security_lock:
+                            break
+                        return result
+        return None
 
     def _advance(self, record: _Instance, now: float) -> None:
         # Only a reboot sets `due`; a status set by `put` never changes by itself
         # (docs/contracts.md#details-every-implementation-must-share).
         if record.due is not None and now >= record.due:
-            record.status = self.lifecycle.settle.get(record.status, record.status)
+            record.status = record.after_reboot or self.lifecycle.settle.get(
+                record.status, record.status
+            )
             record.due = None
+            record.after_reboot = None
 
     # -- faults ------------------------------------------------------------------------------
     def add_fault(self, action: str, code: str, count: int = 1) -> None:

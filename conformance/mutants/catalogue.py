@@ -244,6 +244,14 @@ MUTANTS: tuple[Mutant, ...] = (
         Behaviour(signature_method_unchecked=True),
         ("protocol.signature.v2.algorithm",),
     ),
+    # -- observation (docs/protocol.md#observing-instances) ------------------------------
+    Mutant(
+        "describe-hides-locks",
+        "DescribeInstances shows no OperationLocks, so a security-locked instance looks "
+        "rebootable to every caller that checks first",
+        Behaviour(describe_hides_locks=True),
+        ("doc.lock.security",),
+    ),
 )
 
 

@@ -390,12 +390,14 @@ def signed_headers_v3(
     timestamp: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
     sign: Sequence[str] | None = None,
+    sign_also: Sequence[str] = (),
 ) -> dict[str, str]:
     """The headers of a V3 request (lower-case names), `authorization` included.
 
-    Signs `host`, `content-type` (when given) and every `x-acs-*` header, as the Node SDK does;
-    other `extra_headers` are sent but not signed. `sign` names the headers to sign instead
-    (e.g. fewer than the protocol requires, to see that a server refuses it).
+    Signs `host`, `content-type` (when given) and every `x-acs-*` header, as the Node SDK does,
+    plus the `extra_headers` named in `sign_also` (the Python SDK signs `accept` and
+    `user-agent` too); other `extra_headers` are sent but not signed. `sign` names the headers
+    to sign instead (e.g. fewer than the protocol requires, to see that a server refuses it).
     """
     headers: dict[str, str] = {k.lower(): v for k, v in (extra_headers or {}).items()}
     headers.update(
@@ -413,8 +415,11 @@ def signed_headers_v3(
     if sign is not None:
         signed = sorted({n.lower() for n in sign})
     else:
+        also = {n.lower() for n in sign_also}
         signed = sorted(
-            n for n in headers if n in ("host", "content-type") or n.startswith("x-acs-")
+            n
+            for n in headers
+            if n in ("host", "content-type") or n.startswith("x-acs-") or n in also
         )
     canonical = canonical_request_v3(method, "/", query.items(), headers, signed, body)
     signature = sign_v3(string_to_sign_v3(canonical), access_key_secret)

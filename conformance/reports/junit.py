@@ -3,6 +3,9 @@
 `classname` is the requirement's level and `name` its id, so dashboards group by level.
 `failed` becomes `<failure>` (evidence and reproduction in the body), `not_verified` and `waived`
 become `<skipped>` with the reason: a waived failure must not redden a dashboard, yet stay visible.
+Each testcase carries its `provenance` and `strictness` as properties; observations (what no
+source describes) are one passing testcase each under `classname="observation"`, their evidence
+in `system-out`, so dashboards show them without a red mark.
 """
 
 from __future__ import annotations
@@ -52,10 +55,21 @@ def render(report: RunReport) -> str:
         ("target_fingerprint", report.target.fingerprint or ""),
         ("seed", "" if report.seed is None else str(report.seed)),
         ("exit_code", str(report.exit_code)),
+        ("observations", str(len(report.observations))),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     for r in report.requirements:
         _testcase(suite, r)
+    for index, o in enumerate(report.observations, 1):
+        case = ET.SubElement(
+            suite, "testcase", classname="observation", name=f"{index}. {o.kind}", time="0"
+        )
+        lines = [o.text, f"seen {o.count} time(s), first by {o.test}"]
+        if o.requirement:
+            lines.append(f"under requirement {o.requirement}")
+        if o.evidence:
+            lines += ["", o.evidence]
+        ET.SubElement(case, "system-out").text = "\n".join(lines)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -69,6 +83,9 @@ def write(report: RunReport, directory: Path) -> Path:
 
 def _testcase(suite: ET.Element, r: RequirementResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=r.level, name=r.id, time="0")
+    props = ET.SubElement(case, "properties")
+    ET.SubElement(props, "property", name="provenance", value=r.provenance)
+    ET.SubElement(props, "property", name="strictness", value=r.strictness)
     if r.verdict == "failed":
         failure = ET.SubElement(case, "failure", message=r.reason, type="RequirementFailed")
         failure.text = _failure_body(r)

@@ -1,7 +1,8 @@
 """`summary.md`: the run at a glance, fit for a CI job summary (`$GITHUB_STEP_SUMMARY`).
 
 Order: the verdict and why, a table of counts per level, the failures with their reproduction,
-waivers to remove, expired waivers, then what was waived or not verified. Text from tests and
+waivers to remove, expired waivers, the observations (never failing), then what was waived or
+not verified. Text from tests and
 targets is escaped (inline) or fenced (evidence), and long evidence is cut: job summaries are
 capped at 1 MiB, and `report.html` has everything.
 """
@@ -11,7 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.reports.model import Counts, RequirementResult, RunReport, WaiverEntry
+from conformance.reports.model import (
+    Counts,
+    ObservationEntry,
+    RequirementResult,
+    RunReport,
+    WaiverEntry,
+)
 
 __all__ = ["FILENAME", "render", "write"]
 
@@ -35,6 +42,7 @@ def render(report: RunReport) -> str:
         + f" · **suite** {_inline(report.suite_version)} · **seed** {seed}"
         + f" · **started** {report.started_at} · **duration** {report.duration_s:.1f} s"
         + f" · **tests** {report.stats.tests} · **checks** {report.stats.checks}"
+        + f" · **observations** {len(report.observations)}"
         + f" · **exit code** {report.exit_code}"
     )
     out.append("")
@@ -54,6 +62,7 @@ def render(report: RunReport) -> str:
         "An expired waiver fails the run: fix the requirement, or renew the waiver.",
         report.expired_waivers,
     )
+    out += _observations(report.observations)
     out += _collapsed(report, "waived", "Waived")
     out += _collapsed(report, "not_verified", "Not verified")
     out.append(
@@ -95,7 +104,10 @@ def _failures(report: RunReport) -> list[str]:
         return []
     out = [f"## Failures ({len(failures)})", ""]
     for r in failures[:_MAX_FAILURES]:
-        out.append(f"### `{_code(r.id)}` ({_inline(r.level)})")
+        out.append(
+            f"### `{_code(r.id)}` ({_inline(r.level)}, {_inline(r.provenance)} source, "
+            f"judged {_inline(r.strictness)})"
+        )
         out.append("")
         out.append(f"> {_inline(r.text)}")
         out.append("")
@@ -116,6 +128,26 @@ def _failures(report: RunReport) -> list[str]:
     return out
 
 
+def _observations(observations: list[ObservationEntry]) -> list[str]:
+    if not observations:
+        return []
+    out = [
+        f"<details><summary>Observations ({len(observations)}): what no source describes, "
+        "never failing</summary>",
+        "",
+        "| Kind | Seen | Requirement | What | Test |",
+        "|---|---:|---|---|---|",
+    ]
+    for o in observations[:_MAX_FAILURES]:
+        out.append(
+            f"| {_inline(o.kind)} | {o.count} | `{_code(o.requirement or '-')}` | "
+            f"{_inline(o.text)} | `{_code(o.test)}` |"
+        )
+    if len(observations) > _MAX_FAILURES:
+        out.append(f"... and {len(observations) - _MAX_FAILURES} more: see report.html.")
+    return [*out, "", "</details>", ""]
+
+
 def _waiver_table(title: str, advice: str, waivers: list[WaiverEntry]) -> list[str]:
     if not waivers:
         return []
@@ -131,8 +163,11 @@ def _collapsed(report: RunReport, verdict: str, title: str) -> list[str]:
     if not rows:
         return []
     out = [f"<details><summary>{title} ({len(rows)})</summary>", ""]
-    out += ["| Requirement | Level | Reason |", "|---|---|---|"]
-    out += [f"| `{_code(r.id)}` | {_inline(r.level)} | {_inline(r.reason)} |" for r in rows]
+    out += ["| Requirement | Level | Strictness | Reason |", "|---|---|---|---|"]
+    out += [
+        f"| `{_code(r.id)}` | {_inline(r.level)} | {_inline(r.strictness)} | {_inline(r.reason)} |"
+        for r in rows
+    ]
     return [*out, "", "</details>", ""]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import metadata
 from typing import Any
@@ -25,6 +25,7 @@ __all__ = [
     "DISTRIBUTION",
     "SCHEMA_VERSION",
     "Counts",
+    "ObservationEntry",
     "RequirementResult",
     "RunReport",
     "SpecInfo",
@@ -43,6 +44,7 @@ _K_WORD = re.compile(r"[\w:+\-.\[\]\\/]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters XML 1.0 cannot carry (and no report needs): C0 controls except tab and newline.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MAX_OBSERVATION_EVIDENCE = 4000
 
 
 def _identity(text: str) -> str:
@@ -103,6 +105,19 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class ObservationEntry:
+    """Something the target did that no source describes: listed with its evidence, never
+    failing the gate (like schemathesis' warnings)."""
+
+    kind: str
+    text: str
+    test: str
+    requirement: str = ""
+    evidence: str = ""  # the first occurrence's exchange
+    count: int = 1  # how often it was seen in the run
+
+
+@dataclass(frozen=True)
 class RequirementResult:
     """One row of the traceability matrix.
 
@@ -118,6 +133,8 @@ class RequirementResult:
     verdict: str
     tests: list[str]
     reason: str
+    provenance: str = "doc"  # the source's tag: doc, meta, sdk, unsure, emulator, design
+    strictness: str = "exact"  # exact, observable, any-variant or not-held (from provenance)
     evidence: list[str] = field(default_factory=list)
     reproduce: list[str] = field(default_factory=list)
     failed_tests: list[str] = field(default_factory=list)
@@ -141,6 +158,7 @@ class RunReport:
     expired_waivers: list[WaiverEntry] = field(default_factory=list)
     unneeded_waivers: list[WaiverEntry] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    observations: list[ObservationEntry] = field(default_factory=list)
 
     @property
     def exit_reasons(self) -> list[str]:
@@ -242,7 +260,26 @@ def build_report(
         expired_waivers=[_entry(w, plain) for w in waivers if w.expired(today)],
         unneeded_waivers=[r.waiver for r in results if r.waiver_unneeded and r.waiver],
         stats=Stats(tests=len(ledger), checks=sum(r.checks for r in ledger)),
+        observations=_observations(ledger, clean),
     )
+
+
+def _observations(ledger: Ledger, clean: Callable[[str], str]) -> list[ObservationEntry]:
+    """Every observation of the run, once per distinct (kind, text, requirement), in order."""
+    out: dict[tuple[str, str, str], ObservationEntry] = {}
+    for record in ledger:
+        for o in record.observations:
+            entry = ObservationEntry(
+                kind=clean(o.get("kind", "")),
+                text=clean(o.get("text", "")),
+                test=clean(record.nodeid),
+                requirement=clean(o.get("requirement", "")),
+                evidence=clean(o.get("evidence", ""))[:_MAX_OBSERVATION_EVIDENCE],
+            )
+            key = (entry.kind, entry.text, entry.requirement)
+            seen = out.get(key)
+            out[key] = entry if seen is None else replace(seen, count=seen.count + 1)
+    return list(out.values())
 
 
 def reproduction_command(
@@ -295,6 +332,8 @@ def _result(
         verdict=v.verdict,
         tests=[plain(t) for t in v.tests],
         reason=clean(v.reason),
+        provenance=v.provenance,
+        strictness=v.strictness,
         evidence=evidence,
         reproduce=reproduce,
         failed_tests=failed_tests,

@@ -32,11 +32,14 @@ class SubjectResult:
     in `failed_requirements`.
     """
 
-    role: str  # reference | mutant | faulty-client
+    role: str  # reference | mutant | faulty-client | variant
     kind: str  # server | client
     name: str
     description: str = ""
     breaks: tuple[str, ...] = ()
+    # legitimate variants: the sentence granting the freedom and where it is quoted from
+    freedom: str = ""
+    source: str = ""
     passed: int = 0
     not_verified: int = 0
     failures: tuple[TestFailure, ...] = ()
@@ -80,6 +83,14 @@ class SubjectResult:
         )
 
     @property
+    def false_alarm(self) -> bool:
+        """A legitimate variant the suite failed (or could not judge): precision lost. Failures
+        the reference shares are its own verdict, not the variant's."""
+        if self.error is not None:
+            return True
+        return bool(self.counted_failures) or (self.pytest_exit_code == 1 and not self.failures)
+
+    @property
     def caught_as_expected(self) -> bool:
         """At least one of the `breaks` ids is among the failed tests' requirements."""
         return bool(set(self.breaks) & set(self.failed_requirements))
@@ -100,6 +111,16 @@ class SubjectResult:
             "pytest_exit_code": self.pytest_exit_code,
             "error": self.error,
         }
+        if self.role == "variant":
+            return {
+                "name": self.name,
+                "description": self.description,
+                "freedom": self.freedom,
+                "source": self.source,
+                "passed": not self.false_alarm,
+                "false_alarms": list(self.failed_requirements),
+                **common,
+            }
         if self.role == "reference":
             return {
                 "name": self.name,
@@ -133,6 +154,14 @@ class SelftestResult:
     client_reference: SubjectResult | None = None  # None when clients were not included
     faulty_clients: tuple[SubjectResult, ...] = ()
     report_path: Path | None = None
+    # precision: legitimate variants of the emulator and of the reference client
+    variants: tuple[SubjectResult, ...] = ()
+    client_variants: tuple[SubjectResult, ...] = ()
+
+    @property
+    def false_alarms(self) -> tuple[SubjectResult, ...]:
+        """Legitimate variants the suite failed: each is a check stricter than its source."""
+        return tuple(s for s in (*self.variants, *self.client_variants) if s.false_alarm)
 
     @property
     def survivors(self) -> tuple[SubjectResult, ...]:
@@ -148,8 +177,11 @@ class SelftestResult:
 
     @property
     def ok(self) -> bool:
-        """Every reference clean and every mutant and faulty client killed."""
-        return all(r.clean for r in self.references) and not self.survivors
+        """Every reference clean, every mutant and faulty client killed (power), every
+        legitimate variant passed (precision)."""
+        return (
+            all(r.clean for r in self.references) and not self.survivors and not self.false_alarms
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The content of selftest.json."""
@@ -157,6 +189,7 @@ class SelftestResult:
             "included": self.client_reference is not None,
             "reference": None if self.client_reference is None else self.client_reference.to_json(),
             "faulty": [s.to_json() for s in self.faulty_clients],
+            "variants": [s.to_json() for s in self.client_variants],
         }
         return {
             "ok": self.ok,
@@ -165,6 +198,7 @@ class SelftestResult:
             "duration_s": self.duration_s,
             "reference": self.reference.to_json(),
             "mutants": [s.to_json() for s in self.mutants],
+            "variants": [s.to_json() for s in self.variants],
             "clients": clients,
             "summary": {
                 "mutants": len(self.mutants),
@@ -172,6 +206,11 @@ class SelftestResult:
                 "faulty_clients": len(self.faulty_clients),
                 "faulty_clients_killed": sum(s.killed for s in self.faulty_clients),
                 "survivors": [s.name for s in self.survivors],
+                "variants": len(self.variants),
+                "variants_passed": sum(not s.false_alarm for s in self.variants),
+                "client_variants": len(self.client_variants),
+                "client_variants_passed": sum(not s.false_alarm for s in self.client_variants),
+                "false_alarms": [s.name for s in self.false_alarms],
             },
         }
 
@@ -195,10 +234,25 @@ class SelftestResult:
             lines.append(f"  {'name':<{width}}  killed  expected  caught by (* = an expected id)")
             for s in subjects:
                 lines.append(_subject_line(s, width))
+        precision = [("server suite x legitimate variants", self.variants)]
+        if self.client_variants:
+            precision.append(("client suite x legitimate client variants", self.client_variants))
+        for title, subjects in precision:
+            if not subjects:
+                continue
+            good = sum(not s.false_alarm for s in subjects)
+            lines.append("")
+            lines.append(f"{title}: {good}/{len(subjects)} passed")
+            width = max(len(s.name) for s in subjects)
+            lines.append(f"  {'name':<{width}}  passed  false alarms (the suite failed it on)")
+            for s in subjects:
+                lines.append(_variant_line(s, width))
         survivors = self.survivors
         lines.append("")
         if survivors:
             lines.append("survivors: " + ", ".join(s.name for s in survivors))
+        if self.false_alarms:
+            lines.append("false alarms: " + ", ".join(s.name for s in self.false_alarms))
         lines.append(
             f"selftest {'passed' if self.ok else 'FAILED'} in {self.duration_s:.1f} s "
             f"(seed {self.seed}, {self.examples} examples)"
@@ -214,6 +268,16 @@ def _reference_line(ref: SubjectResult) -> str:
     elif ref.failed_requirements:
         detail += "; failing: " + " ".join(ref.failed_requirements)
     return f"{ref.kind} reference ({ref.name}): {verdict} ({detail}, {ref.duration_s:.1f} s)"
+
+
+def _variant_line(s: SubjectResult, width: int) -> str:
+    if s.error:
+        detail = f"(run did not complete: {s.error.splitlines()[0]})"
+    else:
+        detail = " ".join(s.failed_requirements) or (
+            "(a test without requirement ids)" if s.false_alarm else "-"
+        )
+    return f"  {s.name:<{width}}  {'NO' if s.false_alarm else 'yes':<6}  {detail}"
 
 
 def _subject_line(s: SubjectResult, width: int) -> str:

@@ -16,10 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from conformance.client.faulty import FAULTY, FaultyClient
+from conformance.client.variants import VARIANTS as CLIENT_VARIANTS
+from conformance.client.variants import LegitimateClient
 from conformance.config import Credentials, EmulatorSettings
 from conformance.emulator.behaviour import Behaviour
 from conformance.errors import ConfigError, ConformanceError
 from conformance.mutants import Mutant, all_mutants
+from conformance.mutants.variants import LegitimateVariant, all_variants
 from conformance.runner import SuiteRun, SuiteRunResult, run_suite
 from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
@@ -28,14 +31,15 @@ from conformance.selftest.defaults import (
     DEFAULT_REBOOT_SECONDS,
     DEFAULT_RUN_TIMEOUT_S,
 )
-from conformance.selftest.fastfail import plugin_args
+from conformance.selftest.fastfail import LEAN_ENV, lean_plugin_args, plugin_args
 from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
 from conformance.suite.options import option_args
 
-__all__ = ["faulty_clients", "run_selftest"]
+__all__ = ["client_variants", "faulty_clients", "run_selftest"]
 
 _REFERENCE_CLIENT = "reference"
+VARIANT_EXAMPLES_SHARE = 2
 _PYTEST_COMPLETED = (0, 1)  # all passed / some failed; any other exit code is no verdict
 
 Echo = Callable[[str], None]
@@ -44,6 +48,11 @@ Echo = Callable[[str], None]
 def faulty_clients() -> tuple[FaultyClient, ...]:
     """The faulty client variants of `conformance.client.faulty` (`FAULTY`), in its order."""
     return tuple(FAULTY.values())
+
+
+def client_variants() -> tuple[LegitimateClient, ...]:
+    """The legitimate client variants of `conformance.client.variants`, in its order."""
+    return tuple(CLIENT_VARIANTS.values())
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class _Job:
     breaks: tuple[str, ...]
     behaviour: Behaviour | None  # server jobs: the emulator to start
     client: str | None  # client jobs: the --ecs-client value
+    freedom: str = ""
+    source: str = ""
+    httpx_based: bool = False
 
 
 def run_selftest(
@@ -73,6 +85,9 @@ def run_selftest(
     client_options: Mapping[str, object] | None = None,
     client_max_failures: int | None = DEFAULT_CLIENT_MAX_FAILURES,
     client_timeout_s: float | None = DEFAULT_CLIENT_TIMEOUT_S,
+    variants: Sequence[LegitimateVariant] | None = None,
+    legit_clients: Sequence[LegitimateClient] | None = None,
+    include_variants: bool = True,
 ) -> SelftestResult:
     """Run the suites against the references, every mutant and every faulty client.
 
@@ -82,6 +97,9 @@ def run_selftest(
     (`SuiteOptions` field -> value);
     a faulty client's run stops after `client_max_failures` failed tests. Runs against
     mutants and faulty clients skip hypothesis' shrinking (`conformance.selftest.fastfail`).
+    `variants` / `legit_clients` narrow the precision half, the legitimate variants of the
+    emulator and of the reference client, which must pass (default: all; none without
+    `include_variants`).
     Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
     bad arguments (a run that gives no verdict is recorded as such, not raised).
     """
@@ -104,12 +122,27 @@ def run_selftest(
         references.append(
             _Job("reference", "client", _REFERENCE_CLIENT, "", (), None, _REFERENCE_CLIENT)
         )
+    chosen_variants: tuple[LegitimateVariant, ...] = ()
+    chosen_legit: tuple[LegitimateClient, ...] = ()
+    if include_variants:
+        chosen_variants = tuple(all_variants() if variants is None else variants)
+        if include_clients:
+            chosen_legit = tuple(client_variants() if legit_clients is None else legit_clients)
     subjects = [
         _Job("mutant", "server", m.name, m.description, m.breaks, m.behaviour, None)
         for m in chosen_mutants
     ] + [
         _Job("faulty-client", "client", c.name, c.description, c.breaks, None, c.adapter_name)
         for c in chosen_clients
+    ]
+    subjects += [
+        _Job("variant", "server", v.name, v.description, (), v.behaviour, None, v.freedom, v.source)
+        for v in chosen_variants
+    ] + [
+        _Job(
+            "variant", "client", c.name, c.behaviour, (), None, c.adapter_name, c.freedom, c.source
+        )
+        for c in chosen_legit
     ]
     total = len(references) + len(subjects)
     lock = threading.Lock()
@@ -155,6 +188,8 @@ def run_selftest(
         mutants=tuple(r for r in results if r.role == "mutant"),
         client_reference=refs.get("client"),
         faulty_clients=tuple(r for r in results if r.role == "faulty-client"),
+        variants=tuple(r for r in results if r.role == "variant" and r.kind == "server"),
+        client_variants=tuple(r for r in results if r.role == "variant" and r.kind == "client"),
     )
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "selftest.json"
@@ -163,10 +198,20 @@ def run_selftest(
 
 
 def _progress_text(r: SubjectResult) -> str:
-    label = {"reference": f"{r.kind} reference", "mutant": "mutant", "faulty-client": "client"}
+    label = {
+        "reference": f"{r.kind} reference",
+        "mutant": "mutant",
+        "faulty-client": "client",
+        "variant": f"{r.kind} variant",
+    }
     head = f"{label[r.role]} {r.name}: "
     if r.error:
         return head + f"did not complete ({r.error.splitlines()[0]})"
+    if r.role == "variant":
+        if r.false_alarm:
+            ids = " ".join(r.failed_requirements) or "?"
+            return head + f"FALSE ALARM on {ids} ({r.duration_s:.1f} s)"
+        return head + f"passed ({r.duration_s:.1f} s)"
     if r.role == "reference":
         verdict = "clean" if r.clean else "FAILED " + " ".join(r.failed_requirements)
         return head + f"{verdict} ({r.passed} passed, {r.duration_s:.1f} s)"
@@ -192,6 +237,8 @@ def _run_job(
         name=job.name,
         description=job.description,
         breaks=job.breaks,
+        freedom=job.freedom,
+        source=job.source,
     )
     # Mutants and faulty clients need a verdict, not minimal examples: no shrinking there
     # (conformance.selftest.fastfail), and at most `max_failures` failed tests. The references
@@ -199,6 +246,14 @@ def _run_job(
     fast: tuple[str, ...] = ()
     if job.role != "reference":
         fast = (*plugin_args(), *((f"--maxfail={max_failures}",) if max_failures else ()))
+    if job.role == "variant":
+        # A legitimate variant differs from the reference in one choice, which shows in the
+        # first examples; its runs take half the examples (VARIANT_EXAMPLES_SHARE), and an
+        # httpx-based client variant is judged on the in-process server only (its requests
+        # are built the same way for both servers).
+        examples = max(2, examples // VARIANT_EXAMPLES_SHARE)
+        if job.kind == "client" and job.httpx_based:
+            fast = (*fast, "-k", "not loopback")
     common = {"examples": examples, **extra}
     t0 = time.monotonic()
     try:
@@ -239,7 +294,8 @@ def _suite_run(
         credentials=credentials,
         seed=seed,
         timeout_s=timeout_s,
-        extra_pytest_args=tuple(pytest_args),
+        extra_pytest_args=(*lean_plugin_args(), *pytest_args),
+        env=dict(LEAN_ENV),
     )
 
 
@@ -259,7 +315,7 @@ def _subject_result(base: SubjectResult, outcome: SuiteRunResult) -> SubjectResu
         passed=sum(r.outcome == PASSED for r in records),
         not_verified=sum(r.outcome == NOT_VERIFIED for r in records),
         failures=tuple(
-            TestFailure(r.nodeid, tuple(r.requirements), r.reason)
+            TestFailure(r.nodeid, tuple(r.failed_requirements), r.reason)
             for r in records
             if r.outcome == FAILED
         ),

@@ -239,16 +239,27 @@ class ErrorVariant:
         )
 
     def matches(self, code: str | None, http_status: int | None, message: str | None) -> bool:
-        """Code and status equal; message equal to the emulator's, or matching where the
-        template has fields."""
-        if code != self.code or http_status != self.http_status:
+        """Code and status equal (a `{Field}` left in the code matches any word), and the
+        message matches what a source gives (`message`, `%s` and `{Field}` wildcards); where no
+        source gives the text (`message` None), any message does: the emulator's wording is
+        never held against another implementation."""
+        if http_status != self.http_status or code is None:
             return False
+        if not re.fullmatch(_wildcards(self.code, "[A-Za-z0-9]+"), code):
+            return False
+        if self.message is None:
+            return True
         if message is None:
             return False
-        pattern = re.escape(self.emulator_message)
-        pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "(.*)", pattern)
-        pattern = pattern.replace("%s", "(.+)")
-        return re.fullmatch(pattern, message, flags=re.DOTALL) is not None
+        return re.fullmatch(_wildcards(self.message, "(.*)"), message, flags=re.DOTALL) is not None
+
+
+def _wildcards(template: str, field: str) -> str:
+    """A regular expression for `template`: `{Field}` placeholders match `field`, `%s` any
+    non-empty text."""
+    pattern = re.escape(template)
+    pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", field.replace("\\", "\\\\"), pattern)
+    return pattern.replace("%s", "(.+)")
 
 
 def _fill(template: str, fields: Mapping[str, str]) -> str:

@@ -3,14 +3,21 @@ the reproduction command and the reason as fields (never parsed back out of the 
 
 Suite tests raise `RequirementFailure` (an `AssertionError`, so pytest reports it as a failure)
 through `fail()`; its message (requirement, the document's sentence, the exchange, the
-reproduction) is what ends up in every report, and `reproduce` is the command itself.
-`not_verified(reason)` raises `NotVerified`, a pytest skip that carries its `reason`.
+reproduction) is what ends up in every report, `reproduce` is the command itself and
+`requirements` the ids its evidence supports: a test that declares several ids fails only
+those, the others it could not finish are `not_verified` (one cause, one failure).
+`not_verified(reason)` raises `NotVerified`, a pytest skip that carries its `reason`;
+`depends_on(id, why)` is the same for a test whose input needs another requirement to hold.
+
+What no source describes is never a failure: `Observation` records it (what was seen, with its
+evidence) and the reports list it without failing the gate.
 """
 
 from __future__ import annotations
 
 import unittest
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import NoReturn
 
 import pytest
@@ -19,8 +26,11 @@ from conformance.spec.model import Spec
 
 __all__ = [
     "NotVerified",
+    "Observation",
     "RequirementFailure",
+    "depends_on",
     "fail",
+    "failed_requirements_of",
     "not_verified",
     "not_verified_reason",
     "reproduction_of",
@@ -34,9 +44,11 @@ class RequirementFailure(AssertionError):
     """A target broke a requirement; `str()` is the full, human-readable evidence and
     `reproduce` the one command that replays it ("" when none was given)."""
 
-    def __init__(self, text: str, reproduce: str = "") -> None:
+    def __init__(self, text: str, reproduce: str = "", requirements: Sequence[str] = ()) -> None:
         super().__init__(text)
         self.reproduce = reproduce
+        # The ids this evidence supports (empty: every id the test declares).
+        self.requirements = tuple(requirements)
 
 
 class NotVerified(pytest.skip.Exception):  # type: ignore[name-defined,misc]
@@ -73,12 +85,37 @@ def fail(
         lines.append("exchange:\n" + body)
     if reproduce:
         lines.append("reproduce with: " + reproduce)
-    return RequirementFailure("\n".join(lines), reproduce)
+    return RequirementFailure("\n".join(lines), reproduce, ids)
 
 
 def not_verified(reason: str) -> NoReturn:
     """Mark the running test's requirements `not_verified` (a skip the ledger records)."""
     raise NotVerified(reason)
+
+
+def depends_on(requirement_id: str, why: str) -> NoReturn:
+    """`not_verified`: this test's input needs `requirement_id` to hold, and here it did not
+    (the test that verifies `requirement_id` shows the failure once)."""
+    raise NotVerified(f"depends on {requirement_id}, which failed here: {why}")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Something the target did that no source describes: reported, never a failure.
+
+    `kind` names what was seen (`undocumented-code`, `unlisted-status`, `server-error`,
+    `extra-field`, ...); `requirement` the catalogue id it was seen under, when there is one;
+    `text` one line; `evidence` the exchange.
+    """
+
+    kind: str
+    text: str
+    evidence: str = ""
+    requirement: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """The form the ledger and the reports keep."""
+        return asdict(self)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -105,6 +142,18 @@ def reproduction_of(exc: BaseException) -> str:
         if isinstance(current, RequirementFailure) and current.reproduce:
             return current.reproduce
     return ""
+
+
+def failed_requirements_of(exc: BaseException) -> tuple[str, ...] | None:
+    """The ids the `RequirementFailure`s in `exc` support, or None when `exc` holds none that
+    names its ids (an error of the test itself, or a plain assertion: all declared ids fail)."""
+    ids: list[str] = []
+    for current in _chain(exc):
+        if isinstance(current, RequirementFailure):
+            if not current.requirements:
+                return None
+            ids.extend(current.requirements)
+    return tuple(dict.fromkeys(ids)) if ids else None
 
 
 def not_verified_reason(exc: BaseException) -> str | None:

@@ -31,6 +31,25 @@ class TestRecord:
     reproduce: str = ""  # the failure's own reproduction command, when it gave one
     duration_s: float = 0.0
     checks: int = 0  # requests or cases the test checked
+    # Per requirement, where it differs from `outcome`: a failed test fails only the ids its
+    # evidence supports; the others are not_verified, with their own reason.
+    outcomes: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    # What the target did that no source describes (failures.Observation.to_dict()).
+    observations: list[dict[str, str]] = field(default_factory=list)
+
+    def outcome_of(self, requirement: str) -> str:
+        """This test's outcome for `requirement`."""
+        return self.outcomes.get(requirement, self.outcome)
+
+    def reason_of(self, requirement: str) -> str:
+        """Why `requirement` is not verified or failed here ("" when it passed)."""
+        return self.reasons.get(requirement, self.reason)
+
+    @property
+    def failed_requirements(self) -> list[str]:
+        """The declared ids this test failed."""
+        return [r for r in self.requirements if self.outcome_of(r) == FAILED]
 
 
 @dataclass
@@ -45,10 +64,12 @@ class Ledger:
             if previous is not None:
                 record.duration_s += previous.duration_s
                 record.checks += previous.checks
+                record.observations[:0] = previous.observations
             self.records[record.nodeid] = record
         else:
             previous.duration_s += record.duration_s
             previous.checks += record.checks
+            previous.observations.extend(record.observations)
 
     def __iter__(self) -> Iterator[TestRecord]:
         return iter(self.records.values())

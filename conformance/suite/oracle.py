@@ -157,17 +157,17 @@ class LifecycleOracle:
     ) -> frozenset[str]:
         """Statuses an observation may show for `instance`.
 
-        A rebooting instance shows the resulting status; the settled one too when the target's
-        clock may have finished the transition; the transient alternatives (Stopping) only on a
-        real service (`interop.transient.stopping`).
+        A rebooting instance shows the resulting status, or one of the transient alternatives
+        (Stopping): the sources disagree on the transient status (`interop.transient.stopping`,
+        any-variant), so every listed one passes, on any target; the settled status too when
+        the target's clock may have finished the transition. `real_service` is kept for callers
+        and no longer narrows anything.
         """
         if not instance.rebooting:
             return frozenset({instance.status})
-        out = {self.resulting}
+        out = {self.resulting, *self.alternatives}
         if clock_may_settle:
             out.add(self.settled)
-        if real_service:
-            out.update(self.alternatives)
         return frozenset(out)
 
     # -- judging ----------------------------------------------------------------------------

@@ -22,8 +22,16 @@ from conformance.suite.options import SuiteOptions, add_pytest_options
 if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
     from conformance.spec.model import Spec
+    from conformance.suite.failures import Observation
 
-__all__ = ["LEDGER_KEY", "OPTIONS_KEY", "record_checks", "requirement_ids"]
+__all__ = [
+    "LEDGER_KEY",
+    "OPTIONS_KEY",
+    "record_checks",
+    "record_observation",
+    "record_unjudged",
+    "requirement_ids",
+]
 
 LEDGER_KEY = pytest.StashKey[Ledger]()
 OPTIONS_KEY = pytest.StashKey[SuiteOptions]()
@@ -32,6 +40,9 @@ _CHECKS_PROPERTY = "ecs_checks"
 # What a failure or a skip said, as fields (set on the worker, read where the ledger is kept).
 _REPRODUCE_PROPERTY = "ecs_reproduce"
 _REASON_PROPERTY = "ecs_not_verified_reason"
+_FAILED_IDS_PROPERTY = "ecs_failed_requirements"
+_OBSERVATION_PROPERTY = "ecs_observation"
+_UNJUDGED_PROPERTY = "ecs_unjudged"
 _MAX_EVIDENCE = 8000
 
 
@@ -120,6 +131,17 @@ def record_checks(request: pytest.FixtureRequest, count: int) -> None:
     request.node.user_properties.append((_CHECKS_PROPERTY, count))
 
 
+def record_observation(node: pytest.Item, observation: Observation) -> None:
+    """Record what the target did that no source describes (reported, never failing)."""
+    node.user_properties.append((_OBSERVATION_PROPERTY, observation.to_dict()))
+
+
+def record_unjudged(node: pytest.Item, requirement_ids: list[str], reason: str) -> None:
+    """Declared ids this test did not judge in this run: `not_verified` with `reason` when the
+    test passes (no verdict without evidence)."""
+    node.user_properties.append((_UNJUDGED_PROPERTY, {"ids": list(requirement_ids), "why": reason}))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -128,11 +150,18 @@ def pytest_runtest_makereport(
     (`user_properties` travel to the xdist controller too)."""
     report: pytest.TestReport = yield
     if call.excinfo is not None:
-        from conformance.suite.failures import not_verified_reason, reproduction_of
+        from conformance.suite.failures import (
+            failed_requirements_of,
+            not_verified_reason,
+            reproduction_of,
+        )
 
         reproduce = reproduction_of(call.excinfo.value)
         if reproduce:
             report.user_properties.append((_REPRODUCE_PROPERTY, reproduce))
+        failed_ids = failed_requirements_of(call.excinfo.value)
+        if failed_ids is not None and report.failed:
+            report.user_properties.append((_FAILED_IDS_PROPERTY, list(failed_ids)))
         reason = not_verified_reason(call.excinfo.value)
         if reason is not None:
             report.user_properties.append((_REASON_PROPERTY, reason))
@@ -162,16 +191,47 @@ class _Recorder:
         else:
             outcome, reason, evidence = PASSED, "", ""
         checks = sum(int(str(v)) for k, v in report.user_properties if k == _CHECKS_PROPERTY)
+        declared = [str(i) for i in ids]  # type: ignore[attr-defined]
+        outcomes: dict[str, str] = {}
+        reasons: dict[str, str] = {}
+        failed_ids = props.get(_FAILED_IDS_PROPERTY)
+        if outcome == FAILED and failed_ids:
+            # One cause, one failure: only the ids the evidence supports fail; the test could
+            # not judge the others past that point.
+            named = {str(i) for i in failed_ids}  # type: ignore[attr-defined]
+            supported = [i for i in declared if i in named]
+            if supported:
+                for rid in declared:
+                    if rid not in supported:
+                        outcomes[rid] = NOT_VERIFIED
+                        reasons[rid] = (
+                            "not judged: its test stopped at the failure of " + ", ".join(supported)
+                        )
+        if outcome == PASSED:
+            for key, value in report.user_properties:
+                if key == _UNJUDGED_PROPERTY and isinstance(value, dict):
+                    for rid in value.get("ids", []):
+                        if rid in declared:
+                            outcomes[rid] = NOT_VERIFIED
+                            reasons[rid] = self._redact(str(value.get("why", "")))
+        observations = [
+            {k: self._redact(str(v)) for k, v in dict(value).items()}
+            for key, value in report.user_properties
+            if key == _OBSERVATION_PROPERTY and isinstance(value, dict)
+        ]
         self.config.stash[LEDGER_KEY].add(
             TestRecord(
                 nodeid=report.nodeid,
-                requirements=[str(i) for i in ids],  # type: ignore[attr-defined]
+                requirements=declared,
                 outcome=outcome,
                 reason=self._redact(reason),
                 evidence=evidence,
                 reproduce=self._redact(reproduce),
                 duration_s=report.duration,
                 checks=checks,
+                outcomes=outcomes,
+                reasons=reasons,
+                observations=observations,
             )
         )
 

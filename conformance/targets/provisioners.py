@@ -32,6 +32,7 @@ __all__ = [
     "ControlError",
     "ControlProvisioner",
     "FixturesProvisioner",
+    "describe_instance",
     "fresh_instance_id",
     "not_found_instance_id",
 ]
@@ -422,29 +423,8 @@ class FixturesProvisioner:
     def observe(self, instance_id: str) -> InstanceView | None:
         """Through `DescribeInstances` (InstanceIds as a JSON array string,
         docs/protocol.md#observing-instances)."""
-        params = {"InstanceIds": json.dumps([instance_id])}
         region = next((r for _, iid, r in self.instances if iid == instance_id), self.region_id)
-        if region:
-            params["RegionId"] = region
-        exchange = self.target.call("DescribeInstances", params)
-        response = exchange.response
-        if response is None or response.status != 200 or response.data is None:
-            raise Unsupported(
-                f"DescribeInstances did not answer usably ({exchange.summary()}); the instance "
-                "cannot be observed"
-            )
-        for item in _describe_items(response.data):
-            if str(item.get("InstanceId")) == instance_id:
-                locks = item.get("OperationLocks") or {}
-                reasons = locks.get("LockReason", []) if isinstance(locks, dict) else locks
-                if isinstance(reasons, dict):
-                    reasons = [reasons]
-                names = tuple(
-                    str(r.get("LockReason")) if isinstance(r, dict) else str(r)
-                    for r in reasons or []
-                )
-                return InstanceView(instance_id, str(item.get("Status", "")), names, raw=item)
-        return None
+        return describe_instance(self.target, instance_id, region)
 
     def settle(self, instance_id: str) -> InstanceView | None:
         """Not possible without the control API."""
@@ -471,6 +451,35 @@ class FixturesProvisioner:
 
     def close(self) -> None:
         """Nothing to release (the target owns the connections)."""
+
+
+def describe_instance(
+    target: HttpServerTarget, instance_id: str, region_id: str | None = None
+) -> InstanceView | None:
+    """The instance as `DescribeInstances` shows it (InstanceIds as a JSON array string;
+    Status and OperationLocks.LockReason[], docs/protocol.md#observing-instances), None when it
+    is not listed; `Unsupported` when DescribeInstances gives no usable answer."""
+    params = {"InstanceIds": json.dumps([instance_id])}
+    if region_id:
+        params["RegionId"] = region_id
+    exchange = target.call("DescribeInstances", params)
+    response = exchange.response
+    if response is None or response.status != 200 or response.data is None:
+        raise Unsupported(
+            f"DescribeInstances did not answer usably ({exchange.summary()}); the instance "
+            "cannot be observed"
+        )
+    for item in _describe_items(response.data):
+        if str(item.get("InstanceId")) == instance_id:
+            locks = item.get("OperationLocks") or {}
+            reasons = locks.get("LockReason", []) if isinstance(locks, dict) else locks
+            if isinstance(reasons, dict):
+                reasons = [reasons]
+            names = tuple(
+                str(r.get("LockReason")) if isinstance(r, dict) else str(r) for r in reasons or []
+            )
+            return InstanceView(instance_id, str(item.get("Status", "")), names, raw=item)
+    return None
 
 
 def _instance_nodes(root: yaml.Node | None) -> list[int]:

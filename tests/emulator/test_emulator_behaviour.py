@@ -162,6 +162,45 @@ def post_call(p: Probe) -> object:
     return p.rpc.reboot("i-none", method="POST").code
 
 
+def missing_instance_id_code(p: Probe) -> object:
+    return p.rpc.reboot(None).code
+
+
+def missing_instance_id_message(p: Probe) -> object:
+    return p.rpc.reboot(None).message
+
+
+def stopped_and_locked(p: Probe) -> object:
+    p.ctx_control.put("i-1", Status="Stopped", OperationLocks=["security"])
+    return p.rpc.reboot("i-1").code
+
+
+def envelope_fields(p: Probe) -> object:
+    return sorted((p.rpc.reboot("i-none").data or {}).keys())
+
+
+def request_id_shape(p: Probe) -> object:
+    rid = str((p.rpc.reboot("i-none").data or {}).get("RequestId"))
+    return rid.isupper() or "-" in rid
+
+
+def empty_format(p: Probe) -> object:
+    _running(p)
+    return p.rpc.call({"InstanceId": "i-1", "DryRun": "true"}, fmt="bogus").code
+
+
+def stopped_message(p: Probe) -> object:
+    p.ctx_control.put("i-1", Status="Stopped")
+    return p.rpc.reboot("i-1").message
+
+
+def described_locks(p: Probe) -> object:
+    p.ctx_control.put("i-1", Status=RUNNING, OperationLocks=["security"])
+    r = p.rpc.call({"InstanceIds": '["i-1"]'}, action="DescribeInstances")
+    items = ((r.data or {}).get("Instances") or {}).get("Instance") or []
+    return [item.get("OperationLocks") for item in items]
+
+
 CASES: dict[str, tuple[Behaviour, Callable[[Probe], object]]] = {
     "dryrun_executes": (Behaviour(dryrun_executes=True), dryrun_count),
     "dryrun_success_http_200": (Behaviour(dryrun_success_http_200=True), dryrun_status),
@@ -214,6 +253,26 @@ CASES: dict[str, tuple[Behaviour, Callable[[Probe], object]]] = {
         Behaviour(signature_method_unchecked=True),
         v2_another_algorithm,
     ),
+    "describe_hides_locks": (Behaviour(describe_hides_locks=True), described_locks),
+    # choices inside the sources' freedom (conformance.mutants.variants)
+    "gateway_variants": (
+        Behaviour(gateway_variants=(("missing_parameter", 1),)),
+        missing_instance_id_code,
+    ),
+    "reworded_messages": (Behaviour(reworded_messages=True), missing_instance_id_message),
+    "refusal_order": (Behaviour(refusal_order=("lock_security",)), stopped_and_locked),
+    "transient_status": (Behaviour(transient_status="Stopping"), status_after_reboot),
+    "extra_envelope_fields": (
+        Behaviour(extra_envelope_fields=(("AccessDeniedDetail", ""),)),
+        envelope_fields,
+    ),
+    "request_id_style": (Behaviour(request_id_style="hex"), request_id_shape),
+    "unreadable_format_code": (
+        Behaviour(unreadable_format_code="InvalidParameter.Format"),
+        empty_format,
+    ),
+    "later_document_messages": (Behaviour(later_document_messages=True), stopped_message),
+    "json_content_type": (Behaviour(json_content_type="application/json"), content_type),
 }
 
 

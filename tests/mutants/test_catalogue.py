@@ -45,9 +45,12 @@ def test_description_says_what_deviates(mutant) -> None:
     assert len(mutant.description) > 20
 
 
-def test_every_switch_has_a_mutant() -> None:
+def test_every_fault_switch_has_a_mutant_and_no_mutant_only_makes_choices() -> None:
     used = {name for m in MUTANTS for name in m.behaviour.deviations()}
-    assert used == set(Behaviour.switch_names())
+    assert used == set(Behaviour.fault_names())
+    assert set(Behaviour.fault_names()) | set(Behaviour.choice_names()) == set(
+        Behaviour.switch_names()
+    )
 
 
 def test_get_mutant_finds_by_name() -> None:

@@ -105,4 +105,27 @@ def test_json_shape() -> None:
     (m1,) = data["mutants"]
     assert {"name", "description", "breaks", "killed", "killed_by"} <= set(m1)
     assert m1["killed"] is True and m1["killed_by"] == ["a.b"]
-    assert data["clients"] == {"included": False, "reference": None, "faulty": []}
+    assert data["clients"] == {"included": False, "reference": None, "faulty": [], "variants": []}
+
+
+def test_a_legitimate_variant_the_suite_fails_is_a_false_alarm_and_fails_selftest() -> None:
+    from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
+
+    clean = SubjectResult("reference", "server", "ref", passed=3, pytest_exit_code=0)
+    good = SubjectResult("variant", "server", "v1", passed=3, pytest_exit_code=0, freedom="f")
+    bad = SubjectResult(
+        "variant",
+        "server",
+        "v2",
+        passed=2,
+        pytest_exit_code=1,
+        failures=(TestFailure("t::x", ("protocol.param.invalid",)),),
+    )
+    ok = SelftestResult(1, 8, 1.0, clean, (), variants=(good,))
+    assert ok.ok and not good.false_alarm
+    failed = SelftestResult(1, 8, 1.0, clean, (), variants=(good, bad))
+    assert not failed.ok and failed.false_alarms == (bad,)
+    data = failed.to_json()
+    assert data["summary"]["false_alarms"] == ["v2"]
+    assert data["variants"][1]["false_alarms"] == ["protocol.param.invalid"]
+    assert "false alarms: v2" in "\n".join(failed.kill_matrix_lines())

@@ -1,4 +1,5 @@
-"""A real selftest on a small subset: the reference passes, two mutants and a faulty client die.
+"""A real selftest on a small subset: the reference passes, two mutants and a faulty client die,
+a legitimate variant of each kind passes.
 
 Real subprocess suite runs against real emulators on loopback; examples kept low for speed.
 """
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from conformance.mutants import get_mutant
+from conformance.mutants.variants import get_variant
 from conformance.selftest import faulty_clients, run_selftest
+from conformance.selftest.run import client_variants
 
 SUBSET = ("no-state-precondition", "signature-not-checked")
 
@@ -28,15 +31,19 @@ def test_selftest_on_a_subset_kills_them_and_writes_the_report(tmp_path: Path) -
         echo=lines.append,
         mutants=[get_mutant(name) for name in SUBSET],
         clients=clients,
+        variants=[get_variant("stopping-transient")],
+        legit_clients=client_variants()[:1],
     )
     assert result.reference.clean, result.reference
+    assert [v.name for v in result.variants] == ["stopping-transient"]
+    assert all(not v.false_alarm for v in (*result.variants, *result.client_variants))
     assert result.client_reference is not None and result.client_reference.clean
     assert [m.name for m in result.mutants] == list(SUBSET)
     for mutant in (*result.mutants, *result.faulty_clients):
         assert mutant.killed, mutant
         assert mutant.caught_as_expected, mutant
     assert result.ok
-    assert len(lines) == 2 + len(SUBSET) + len(clients)  # one progress line per run
+    assert len(lines) == 2 + len(SUBSET) + len(clients) + 2  # one progress line per run
 
     data = json.loads((tmp_path / "selftest.json").read_text(encoding="utf-8"))
     assert data["seed"] == 12345 and data["duration_s"] > 0

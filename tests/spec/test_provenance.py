@@ -92,14 +92,20 @@ def test_gateway_variants_say_whether_their_message_is_sourced() -> None:
     assert spec.dryrun.provenance == "doc" and spec.dryrun.strictness == "exact"
 
 
-def test_matches_still_compares_the_emulator_message() -> None:
-    """The checks keep their behaviour: `matches` compares the text the emulator sends."""
+def test_matches_compares_a_message_only_where_a_source_words_it() -> None:
+    """`matches` holds code and status, and the message only where a source gives it: the
+    emulator's own wording is never held against another implementation."""
     v = load_spec().gateway_variants("nonce_used")[0]
     assert v.message is None
     assert v.matches(v.code, v.http_status, v.emulator_message)
-    assert not v.matches(v.code, v.http_status, "another wording")
+    assert v.matches(v.code, v.http_status, "another wording")
+    assert not v.matches(v.code, 403, v.emulator_message)
     templated = ErrorVariant("Missing{Name}", 400, "{Name} is mandatory.").render(Name="X")
     assert templated.code == "MissingX" and templated.matches("MissingX", 400, "X is mandatory.")
+    assert not templated.matches("MissingY", 400, "X is mandatory.")
+    sourced = ErrorVariant("C", 400, "emulator text", message="%s is wrong: {Field}")
+    assert sourced.matches("C", 400, "ForceStop is wrong: x")
+    assert not sourced.matches("C", 400, "emulator text")
 
 
 def test_every_expected_answer_in_the_openapi_names_its_sources() -> None:

@@ -59,7 +59,8 @@ def _verdicts(records: list[dict[str, object]]) -> dict[str, str]:
     for record in records:
         for rid in record["requirements"]:  # type: ignore[union-attr]
             old = verdicts.get(rid, "passed")
-            new = str(record["outcome"])
+            outcomes = record.get("outcomes") or {}
+            new = str(outcomes.get(rid, record["outcome"]))  # type: ignore[union-attr]
             verdicts[rid] = new if _RANK[new] > _RANK[old] else old
     return verdicts
 

@@ -3,11 +3,10 @@
 // RebootCall as JSON on stdin, makes the call with the official Node SDK, prints one Outcome as
 // JSON on stdout.
 // Errors surface as ClientError / ServerError / ThrottlingError (docs/protocol.md#official-sdks):
-// .code, .data.Message, .requestId (or data.RequestId), .statusCode. Retries are off and the
-// read/connect timeouts short (the suite's "response never comes" scenario waits for them).
+// .code, .data.Message, .requestId (or data.RequestId), .statusCode. Retries are off; the
+// call's timeout hint (timeout_s, seconds) becomes the read/connect timeouts, and without one
+// the SDK keeps its defaults (3 s, httpx's TIMEOUT).
 'use strict';
-
-const TIMEOUT_MS = 3000;
 
 function readStdin() {
   return new Promise((resolve, reject) => {
@@ -43,6 +42,10 @@ function errorOutcome(err) {
 
 async function main() {
   const call = JSON.parse(await readStdin());
+  const timeouts = typeof call.timeout_s === 'number'
+    ? { readTimeout: Math.max(1, Math.round(call.timeout_s * 1000)),
+        connectTimeout: Math.max(1, Math.round(call.timeout_s * 1000)) }
+    : {};
   const Ecs = require('@alicloud/ecs20140526');
   const OpenApi = require('@alicloud/openapi-core');
   const $dara = require('@darabonba/typescript');
@@ -53,8 +56,7 @@ async function main() {
     regionId: call.region_id,
     endpoint: call.endpoint,
     protocol: call.protocol,
-    readTimeout: TIMEOUT_MS,
-    connectTimeout: TIMEOUT_MS,
+    ...timeouts,
   });
   const client = new Client(config);
   const fields = { instanceId: call.instance_id };
@@ -62,7 +64,7 @@ async function main() {
   if (call.dry_run !== null && call.dry_run !== undefined) fields.dryRun = call.dry_run;
   const request = new Ecs.RebootInstanceRequest(fields);
   const runtime = new $dara.RuntimeOptions({
-    autoretry: false, maxAttempts: 0, readTimeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS,
+    autoretry: false, maxAttempts: 0, ...timeouts,
   });
   let outcome;
   try {

@@ -34,7 +34,9 @@ def _adapter(config: pytest.Config) -> ClientAdapter | AdapterUnavailable:
     if _ADAPTER_KEY not in config.stash:
         options: SuiteOptions = config.stash[OPTIONS_KEY]
         # docs/contracts.md#client-failures: a hang is a client failure; twice the per-request
-        # timeout (10 s by default) leaves the SDKs' own 3 s read timeout room to answer first.
+        # timeout (10 s by default), which every call also carries as its timeout hint
+        # (RebootCall.timeout_s), leaves a client room to answer first. The no-answer scenario
+        # waits longer (NO_ANSWER_WAIT_S): a client keeping its SDK's default timeouts passes.
         timeout = 2 * options.timeout_s
         try:
             loaded: ClientAdapter | AdapterUnavailable = load_adapter(
@@ -100,7 +102,14 @@ def harness(
     server: ScriptedServer
     server = RespxServer() if server_mode == RespxServer.mode else LoopbackServer()
     try:
-        yield Harness(client_adapter, server, spec, ecs_options.credentials, adapter_breaker)
+        yield Harness(
+            client_adapter,
+            server,
+            spec,
+            ecs_options.credentials,
+            adapter_breaker,
+            timeout_hint_s=ecs_options.timeout_s,
+        )
     finally:
         server.close()
 

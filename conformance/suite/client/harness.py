@@ -91,12 +91,15 @@ class Harness:
         spec: Spec,
         credentials: Credentials,
         breaker: CircuitBreaker | None = None,
+        timeout_hint_s: float | None = None,
     ) -> None:
         self.adapter = adapter
         self.server = server
         self.spec = spec
         self.credentials = credentials
         self.breaker = breaker or CircuitBreaker(f"calls of adapter {adapter.name}")
+        # RebootCall.timeout_s of every call: what the suite would like the client to wait.
+        self.timeout_hint_s = timeout_hint_s
 
     @property
     def mode(self) -> str:
@@ -105,14 +108,19 @@ class Harness:
 
     def run(self, scenario: Scenario) -> ClientExchange:
         """Play `scenario` once; never raises for the client's faults."""
-        call = scenario.call(self.server.endpoint, self.credentials)
+        call = scenario.call(
+            self.server.endpoint, self.credentials, timeout_hint_s=self.timeout_hint_s
+        )
         exchange = ClientExchange(scenario, call, self.server.mode, self.adapter.name)
         if self.breaker.is_open:
             exchange.failure = ClientFailure("not-called", self.breaker.reason)
             return exchange
         with self.server.play(responder(scenario, self.spec)) as requests:
             try:
-                exchange.outcome = self.adapter.reboot(call)
+                if scenario.wait_s is None:
+                    exchange.outcome = self.adapter.reboot(call)
+                else:
+                    exchange.outcome = self.adapter.reboot(call, wait_s=scenario.wait_s)
             except ClientFailure as failure:
                 exchange.failure = failure
             exchange.requests = list(requests)

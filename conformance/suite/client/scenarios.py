@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.client.contract import Outcome, RebootCall
+from conformance.client.contract import NO_ANSWER_WAIT_S, Outcome, RebootCall
 from conformance.config import Credentials
 from conformance.protocol.envelopes import (
     ApiError,
@@ -119,9 +119,18 @@ class Scenario:
     request_id: str = field(default_factory=new_request_id)
     # interop.retries.none (docs/protocol.md#official-sdks): a reboot is not resent after a 4xx.
     max_requests: int | None = None
+    # How long to wait for the adapter (None: its usual bound); the no-answer scenario waits
+    # longer than every official SDK's default timeouts (NO_ANSWER_WAIT_S).
+    wait_s: float | None = None
 
-    def call(self, endpoint: str, credentials: Credentials, protocol: str = "http") -> RebootCall:
-        """The `RebootCall` handed to the adapter."""
+    def call(
+        self,
+        endpoint: str,
+        credentials: Credentials,
+        protocol: str = "http",
+        timeout_hint_s: float | None = None,
+    ) -> RebootCall:
+        """The `RebootCall` handed to the adapter (`timeout_hint_s`: `RebootCall.timeout_s`)."""
         return RebootCall(
             endpoint=endpoint,
             protocol=protocol,
@@ -130,6 +139,7 @@ class Scenario:
             access_key_secret=credentials.access_key_secret,
             force_stop=self.force_stop,
             dry_run=self.dry_run,
+            timeout_s=timeout_hint_s,
         )
 
     def check(self, outcome: Outcome) -> str | None:
@@ -313,7 +323,11 @@ def malformed_scenario(spec: Spec, kind: str) -> Scenario:
         raise KeyError(f"unknown malformed kind {kind!r}; known: {', '.join(MALFORMED_KINDS)}")
     sent: int | None = None if answer.kind == HANG_KIND else answer.http_status
     return Scenario(
-        f"malformed-{kind}", answer, Expect("unusable", http_status=sent), request_id=rid
+        f"malformed-{kind}",
+        answer,
+        Expect("unusable", http_status=sent),
+        request_id=rid,
+        wait_s=NO_ANSWER_WAIT_S if answer.kind == HANG_KIND else None,
     )
 
 

@@ -12,7 +12,7 @@ from conformance.spec.model import Spec
 from conformance.suite.client import checks
 from conformance.suite.client.harness import ClientExchange, Harness
 from conformance.suite.client.support import client_failure, problems_failure, reproduce
-from conformance.suite.failures import not_verified
+from conformance.suite.failures import fail, not_verified
 from conformance.suite.options import SuiteOptions
 from conformance.suite.plugin import record_checks
 
@@ -39,14 +39,31 @@ def test_request_check(
     rid = check_case.requirement
     repro = reproduce(ecs_options, request.node.name)
     judged = [e for e in baseline if check_case.judges(e.call)]
-    for exchange in judged:
-        if not exchange.requests:
-            expected = "a request reaching the server"
-            if exchange.failure is not None:
-                raise client_failure(spec, rid, exchange, expected, repro)
-            raise problems_failure(
-                spec, rid, [checks.Problem(expected, "no request")], [exchange], repro
-            )
+    sent = [e for e in judged if e.requests]
+    if not sent and judged and check_case.check.judges is not None:
+        # A check about what particular calls asked for (a flag set, or left unset): when no
+        # such call reached the server, the client never conveys what was asked.
+        exchange = judged[0]
+        expected = "a request reaching the server for this call"
+        if exchange.failure is not None:
+            raise client_failure(spec, rid, exchange, expected, repro)
+        raise fail(
+            spec,
+            rid,
+            expected=expected,
+            received="no request; the adapter returned "
+            + (exchange.outcome.describe() if exchange.outcome else "nothing"),
+            exchange=exchange.describe(),
+            reproduce=repro,
+        )
+    if not sent:
+        not_verified(
+            "no call of the baseline reached the server, so no request can be judged "
+            f"({_first_failure(baseline)})"
+        )
+    # Calls that sent nothing give a request check no input (their own requirement, or the
+    # answer checks, show why): it judges the requests that came.
+    judged = sent
     context = checks.CheckContext.of(spec, harness.credentials, judged)
     record_checks(request, len(context.views))
     try:
@@ -55,3 +72,12 @@ def test_request_check(
         not_verified(exc.reason)
     if problems:
         raise problems_failure(spec, rid, problems, judged, repro)
+
+
+def _first_failure(exchanges: list[ClientExchange]) -> str:
+    for e in exchanges:
+        if e.failure is not None:
+            return f"the adapter: {e.failure}"
+        if e.outcome is not None:
+            return f"the first call's outcome: {e.outcome.describe()}"
+    return "no call was made"

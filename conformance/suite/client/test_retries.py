@@ -47,7 +47,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _count(harness: Harness, scenario: Scenario) -> tuple[int, str]:
+    """Requests the client sent for `scenario`; `not_verified` when it sent none (a retry
+    count of a call that never reached the server is no evidence)."""
     exchange = harness.run(scenario)
+    if not exchange.requests:
+        what = exchange.failure or (exchange.outcome and exchange.outcome.describe())
+        not_verified(
+            f"the client sent no request in the {scenario.name} scenario, so whether it "
+            f"resends cannot be seen (it gave: {what})"
+        )
     return len(exchange.requests), exchange.describe()
 
 

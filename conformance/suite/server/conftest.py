@@ -202,7 +202,9 @@ def ecs(server_context: ServerContext, request: pytest.FixtureRequest) -> Server
     the test is not verified before it sends anything."""
     server_context.target.breaker.check()
     request.node.user_properties.append((_SEED_PROPERTY, server_context.seed))
-    harness = ServerHarness(server_context, request.module.__name__, request.node.originalname)
+    harness = ServerHarness(
+        server_context, request.module.__name__, request.node.originalname, node=request.node
+    )
     request.node.stash[_HARNESS_KEY] = (harness, request)
     return harness
 

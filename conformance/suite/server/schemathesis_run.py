@@ -9,10 +9,12 @@
   signature V2 (protocol/signing.py). It keeps `Action` and `Version` valid and replaces the
   generated common parameters with real ones, so cases reach the operation; everything else the
   generator drew (valid or not) is sent and signed as drawn.
-* `documented_error_code`: a check adapted to the RPC style: an error answer is conforming when
-  its envelope's `Code` is one the spec documents for that HTTP status (`x-error-codes`).
 * `CHECKS`: schemathesis' own status-code, content-type, response-schema, server-error and
-  negative-data checks, plus that one.
+  negative-data checks; `check_requirement` names the requirement a failed one supports (or
+  none: an observation).
+* `error_code_verdict`: the RPC-style judgement of an error answer's `Code` against the codes
+  the spec documents for its HTTP status (`x-error-codes`): a source's contradiction fails,
+  a code no source lists is an observation.
 * `call_case(case, target)`: sends a generated case through the target's own transport, so
   schemathesis' requests share its bounds (total deadline, body cap) and its circuit breaker
   instead of reading whole answers without limit.
@@ -42,7 +44,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.config import Credentials
-from conformance.protocol.envelopes import parse_response
 from conformance.protocol.signing import signed_params_v2
 from conformance.spec.model import Spec
 from conformance.spec.openapi import AUTH_PARAMETERS, REPEAT_LIST
@@ -53,7 +54,6 @@ __all__ = [
     "CHECKS",
     "call_case",
     "case_strategies",
-    "documented_error_code",
     "load_schema",
     "normalise",
     "repeat_lists",
@@ -282,28 +282,6 @@ def _error_patterns(spec: Spec) -> dict[int, list[re.Pattern[str]]]:
     return out
 
 
-def documented_error_code(spec: Spec) -> Callable[[Any, Any, Any], None]:
-    """A schemathesis check: an error status must carry an envelope whose `Code` the spec
-    documents for that status (the RPC style puts the error in the body, not in the path)."""
-    patterns = _error_patterns(spec)
-
-    def documented_error_code(ctx: Any, response: Any, case: Any) -> None:
-        status = int(response.status_code)
-        if status < 400:
-            return None
-        wire = parse_response(status, dict(response.headers), bytes(response.content))
-        code = wire.code
-        allowed = patterns.get(status, [])
-        if code is None or not any(p.fullmatch(code) for p in allowed):
-            raise AssertionError(
-                f"HTTP {status} with Code {code!r}: not a code the document gives for {status} "
-                f"({wire.parse_error or 'body parsed'})"
-            )
-        return None
-
-    return documented_error_code
-
-
 CHECKS = (
     status_code_conformance,
     content_type_conformance,
@@ -313,3 +291,50 @@ CHECKS = (
 )
 """schemathesis' built-in checks that apply to an RPC operation (positive_data_acceptance does
 not: most generated ids name no instance, and the documented answer is then a 404)."""
+
+
+# -- which requirement each check can support ---------------------------------------------------
+#
+# A check's failure counts only against the requirement it verifies, and only where a source
+# states what it checks. What the sources do not describe becomes an observation (reported with
+# its evidence, never failing): a status the OpenAPI does not list, a 5xx (the document lists
+# InternalError, but any server may fail), accepted negative data (the dedicated parameter
+# tests judge the documented malformed inputs), and an error code the document does not list
+# ("For a list of error codes, visit the API Error Center": its table is not the whole list).
+OBSERVED_CHECKS: Mapping[str, str] = {
+    "status_code_conformance": "unlisted-status",
+    "not_a_server_error": "server-error",
+    "negative_data_rejection": "accepted-negative-data",
+}
+
+
+def check_requirement(check_name: str, status: int) -> str | None:
+    """The requirement a failed check supports for an answer of HTTP `status`, or None when
+    the failure is an observation (`OBSERVED_CHECKS`)."""
+    if check_name in OBSERVED_CHECKS:
+        return None
+    if check_name == "content_type_conformance":
+        return "protocol.content-type"
+    if check_name == "response_schema_conformance":
+        return "protocol.envelope.success" if status < 400 else "protocol.envelope.error"
+    raise KeyError(f"no requirement is mapped for the schemathesis check {check_name!r}")
+
+
+def error_code_verdict(spec: Spec, status: int, code: str | None) -> tuple[str | None, str]:
+    """Judge an error answer's `Code` for HTTP `status`: `(requirement, text)` when a source
+    contradicts it (no Code at all breaks the error envelope; a code the document lists, at a
+    status none of its rows gives, breaks that row), `(None, text)` for an observation (a code
+    the sources do not list), `(None, "")` when it is documented for that status."""
+    if status < 400:
+        return None, ""
+    patterns = _error_patterns(spec)
+    if code is None:
+        return "protocol.envelope.error", f"HTTP {status} without an error Code"
+    if any(p.fullmatch(code) for p in patterns.get(status, [])):
+        return None, ""
+    rows = [r for r in spec.errors if r.code == code]
+    if rows:
+        listed = sorted({r.http_status for r in rows})
+        rid = f"doc.error.{rows[0].http_status}.{code}"
+        return rid, f"HTTP {status} with Code {code}, which the document gives for {listed}"
+    return None, f"HTTP {status} with Code {code}: a code the sources do not list for {status}"

@@ -10,7 +10,8 @@ from conformance.spec.model import Spec
 from conformance.suite import strategies as S
 from conformance.suite.oracle import ModelInstance
 from conformance.suite.server.harness import ServerHarness, Variant
-from conformance.targets.base import Condition
+from conformance.targets.base import Condition, Unsupported
+from conformance.targets.provisioners import describe_instance
 
 STATUS_AND_CODE = "interop.error.status-and-code"
 # Profile conditions that have a requirement of their own besides the error row.
@@ -110,4 +111,32 @@ def test_documented_error(ecs: ServerHarness, variant: Variant, error_row: tuple
         expected=f"{code} (the only condition arranged)",
         received=exchange.summary(),
         exchange=exchange,
+    )
+
+
+@pytest.mark.requirement("doc.lock.security")
+def test_a_security_lock_shows_in_describe_instances(ecs: ServerHarness) -> None:
+    """The document: an instance whose OperationLocks in the DescribeInstances response
+    contains "LockReason" : "security" is locked for security reasons. An arranged security
+    lock is what DescribeInstances shows (through the control API's target too, not only its
+    own view)."""
+    code = ecs.spec.conditions.get("lock_security")
+    reasons = [r for r, c in ecs.spec.lock_errors.items() if c == code]
+    if not reasons:
+        ecs.skip("the spec names no security lock reason")
+    reason = reasons[0]
+    condition = Condition(S.passing_condition(ecs.spec).status, operation_locks=(reason,))
+    iid = ecs.arrange(condition)
+    if ecs.context.has_control:
+        try:
+            view = describe_instance(ecs.target, iid)
+        except Unsupported as exc:
+            ecs.skip(exc.reason)
+    else:
+        view = ecs.observe(iid)  # without a control API, observation is DescribeInstances
+    ecs.check(
+        view is not None and reason in view.operation_locks,
+        "doc.lock.security",
+        expected=f'DescribeInstances listing {iid} with OperationLocks "LockReason" : "{reason}"',
+        received="not listed" if view is None else f"OperationLocks {list(view.operation_locks)}",
     )

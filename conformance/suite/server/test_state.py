@@ -103,11 +103,16 @@ def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
         patience = 2.0
     else:
         patience = seconds * 1.5 + 2.0
-    deadline = time.monotonic() + patience
-    view = ecs.observe(iid)
-    while view.status != final.status and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        deadline = time.monotonic() + patience
         view = ecs.observe(iid)
+        while view.status != final.status and time.monotonic() < deadline:
+            time.sleep(0.1)
+            view = ecs.observe(iid)
+    finally:
+        if ctx.shift_clock is not None:
+            # Back to wall time: the gateway judges later requests' timestamps by this clock.
+            ctx.shift_clock(-(seconds + 1))
     ecs.check(
         view.status == final.status,
         "doc.state.starting-after-call",
@@ -118,21 +123,20 @@ def test_reboot_ends_by_itself(ecs: ServerHarness) -> None:
 
 
 @pytest.mark.requirement("interop.transient.stopping")
-def test_transient_status_on_a_real_service(ecs: ServerHarness) -> None:
-    """A real service may show Stopping instead of Starting after the call
-    (docs/protocol.md#observing-instances); only a real service is judged on this: emulators must
-    show the documented Starting."""
-    if not ecs.context.real_service:
-        ecs.skip(
-            "judged only against a real service (no control API): emulators must show the "
-            "documented transient status, checked by doc.state.starting-after-call"
-        )
+def test_transient_status_is_a_listed_one(ecs: ServerHarness) -> None:
+    """Right after the call the instance shows a transient status the sources list: the
+    document's Starting, or Stopping (the batch RebootInstances document's; the sources
+    disagree, so either passes on any target)."""
     ecs.require_destructive()
     done = ecs.reboot_rebootable("interop.transient.stopping")
     iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     view = ecs.observe(iid)
-    allowed = ecs.oracle.acceptable_statuses(after, clock_may_settle=True, real_service=True)
+    allowed = ecs.oracle.acceptable_statuses(
+        after,
+        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - done.sent_at),
+        real_service=ecs.context.real_service,
+    )
     ecs.check(
         view.status in allowed,
         "interop.transient.stopping",
