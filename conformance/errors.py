@@ -5,7 +5,17 @@ Wire-level answers (`ApiError`) are not here: they live in `conformance.protocol
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ConformanceError", "SpecError", "TargetUnreachable"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "ConfigError",
+    "ConformanceError",
+    "ReportWriteError",
+    "SpecError",
+    "TargetUnreachable",
+    "did_you_mean",
+]
 
 
 class ConformanceError(Exception):
@@ -62,3 +72,20 @@ class TargetUnreachable(ConformanceError):
     """The target (or an adapter's infrastructure) cannot be reached: exit 3."""
 
     exit_code = 3
+
+
+class ReportWriteError(ConformanceError):
+    """A report could not be written once the run had started (a full disk, a vanished
+    directory): exit 3, an infrastructure error. The files written before it stay whole."""
+
+    exit_code = 3
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`" (did you mean 'x'?)"` for the known name closest to a misspelt `word`, else "".
+
+    >>> did_you_mean("referense", ["reference", "reference-v3"])
+    " (did you mean 'reference'?)"
+    """
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -32,7 +32,7 @@ WRITERS = (json_report.write, junit.write, markdown.write, html.write)
 
 def write_reports(report: RunReport, directory: Path | str) -> list[Path]:
     """Write conformance.json, junit.xml, summary.md and report.html into `directory`
-    (created if needed); returns their paths."""
+    (created if needed), each atomically (`conformance.files.write_text`); returns their
+    paths. `ReportWriteError` (exit 3) when one cannot be written: those before it are whole."""
     target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
     return [write(report, target) for write in WRITERS]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 
+from conformance.files import write_text
 from conformance.reports.model import RunReport
 from conformance.verdicts import VERDICTS
 
@@ -52,5 +53,4 @@ def short_test(nodeid: str) -> str:
 def write(report: RunReport, directory: Path) -> Path:
     """Write `report.html` into `directory`; returns its path."""
     path = Path(directory) / FILENAME
-    path.write_text(render(report), encoding="utf-8")
-    return path
+    return write_text(path, render(report))

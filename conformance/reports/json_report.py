@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conformance.files import write_text
 from conformance.reports.model import RunReport
 
 __all__ = ["FILENAME", "SCHEMA_PATH", "load_schema", "render", "validate", "write"]
@@ -23,8 +24,7 @@ def render(report: RunReport) -> str:
 def write(report: RunReport, directory: Path) -> Path:
     """Write `conformance.json` into `directory`; returns its path."""
     path = Path(directory) / FILENAME
-    path.write_text(render(report), encoding="utf-8")
-    return path
+    return write_text(path, render(report))
 
 
 def load_schema() -> dict[str, Any]:

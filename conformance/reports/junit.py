@@ -13,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conformance.files import write_text
 from conformance.reports.model import RequirementResult, RunReport
 
 __all__ = ["FILENAME", "render", "write"]
@@ -77,8 +78,7 @@ def render(report: RunReport) -> str:
 def write(report: RunReport, directory: Path) -> Path:
     """Write `junit.xml` into `directory`; returns its path."""
     path = Path(directory) / FILENAME
-    path.write_text(render(report), encoding="utf-8")
-    return path
+    return write_text(path, render(report))
 
 
 def _testcase(suite: ET.Element, r: RequirementResult) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conformance.files import write_text
 from conformance.reports.model import (
     Counts,
     ObservationEntry,
@@ -76,8 +77,7 @@ def render(report: RunReport) -> str:
 def write(report: RunReport, directory: Path) -> Path:
     """Write `summary.md` into `directory`; returns its path."""
     path = Path(directory) / FILENAME
-    path.write_text(render(report), encoding="utf-8")
-    return path
+    return write_text(path, render(report))
 
 
 def _counts_table(report: RunReport) -> list[str]:

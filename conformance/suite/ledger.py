@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from conformance.files import write_text
+
 __all__ = ["Ledger", "TestRecord"]
 
 # pytest outcomes as the ledger keeps them: a skip is "not verified, and here is why".
@@ -78,8 +80,7 @@ class Ledger:
         return len(self.records)
 
     def dump(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps([asdict(r) for r in self], indent=1), encoding="utf-8")
+        write_text(path, json.dumps([asdict(r) for r in self], indent=1))
 
     @classmethod
     def load(cls, path: Path) -> Ledger:
