@@ -8,11 +8,15 @@ or exits.
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
+import textwrap
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,12 +24,17 @@ from conformance.config import (
     ENV_CONTROL_TOKEN,
     Credentials,
     EmulatorSettings,
+    color_from_env,
     control_token_from_env,
     credentials_from_env,
     emulator_credentials,
 )
 from conformance.errors import ConfigError, ConformanceError
-from conformance.selftest.defaults import DEFAULT_EXAMPLES
+from conformance.selftest.defaults import DEFAULT_CLIENT_MAX_FAILURES, DEFAULT_EXAMPLES
+
+if TYPE_CHECKING:
+    from conformance.client.registry import AdapterEntry
+    from conformance.suite.options import SuiteOptions
 
 __all__ = ["main"]
 
@@ -68,10 +77,65 @@ def _stops_on_signals(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _Command(click.Command):
+    """A command whose help ends with sections computed only when help is shown (the shipped
+    adapters, the mutants): `sections` returns (title, rows of (name, text))."""
+
+    def __init__(
+        self,
+        *args: Any,
+        sections: Callable[[], list[tuple[str, list[tuple[str, str]]]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        for title, rows in self.sections() if self.sections else ():
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ecs-reboot-conformance")
-def main() -> None:
-    """Conformance toolkit for the Alibaba Cloud ECS RebootInstance API."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Conformance toolkit for the Alibaba Cloud ECS RebootInstance API.
+
+    Exit codes: 0 conformant, 1 non-conformant, 2 usage or configuration error, 3 target
+    unreachable or infrastructure error. NO_COLOR turns colours off.
+    """
+    if color_from_env() is False:
+        ctx.color = False
+
+
+# -- requirements -------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--level",
+    type=click.Choice(["doc", "protocol", "interop"]),
+    default=None,
+    help="only this level",
+)
+@click.option("--json", "as_json", is_flag=True, help="the catalogue entries as a JSON list")
+@_friendly
+def requirements(level: str | None, as_json: bool) -> None:
+    """List the requirement catalogue: every id the suites judge, with its source sentence."""
+    import json
+    from dataclasses import asdict
+
+    from conformance.spec import load_spec
+
+    chosen = [r for r in load_spec().requirements if level is None or r.level == level]
+    if as_json:
+        entries = [{**asdict(r), "client_only": r.client_only} for r in chosen]
+        click.echo(json.dumps(entries, indent=1, ensure_ascii=False))
+        return
+    width = max((len(r.id) for r in chosen), default=0)
+    for r in chosen:
+        click.echo(f"{r.id:<{width}}  {r.level:<8} {r.kind:<14} {' '.join(r.text.split())}")
+    click.echo(f"{len(chosen)} requirements", err=True)
 
 
 # -- spec ---------------------------------------------------------------------------------------
@@ -115,7 +179,13 @@ def spec_check(metadata: tuple[Path, ...]) -> None:
 
 
 # -- emulator -----------------------------------------------------------------------------------
-@main.command()
+def _mutant_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    from conformance.mutants import all_mutants
+
+    return [("Mutants (--mutant NAME)", [(m.name, m.description) for m in all_mutants()])]
+
+
+@main.command(cls=_Command, sections=_mutant_sections)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option(
@@ -139,7 +209,7 @@ def spec_check(metadata: tuple[Path, ...]) -> None:
     "variable: a flag shows in ps",
 )
 @click.option("--no-control", is_flag=True, help="serve without the test-control API")
-@click.option("--mutant", default=None, help="serve a deliberately faulty variant (see selftest)")
+@click.option("--mutant", default=None, help="serve a deliberately faulty variant (listed below)")
 @click.option("--quiet", is_flag=True, help="no per-request log lines")
 @_friendly
 def emulator(
@@ -205,71 +275,133 @@ def _options(command: str, *run_options: Callable[[F], F], **defaults: object) -
     return apply
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What a suite command was given besides the suite's options, checked before it starts."""
+
+    report_dir: Path
+    waivers: Sequence[Any]
+    workers: int = 0
+    select: str | None = None
+
+
+def _prepare(given: dict[str, Any], **suite: Any) -> tuple[_Run, dict[str, Any], SuiteOptions]:
+    """Split `given` into the run's own options and the suite's, and check everything that can
+    be checked without the target: the report directory, the waivers, the option values."""
+    from conformance.files import check_writable_dir
+    from conformance.suite.options import SuiteOptions
+
+    report_dir = given.pop("report_dir")
+    check_writable_dir(report_dir)
+    run = _Run(
+        report_dir,
+        _load_waivers(given.pop("waivers", None)),
+        given.pop("workers", 0),
+        given.pop("select", None),
+    )
+    values = {**given, **suite}
+    options = SuiteOptions.from_values(values)
+    options.check()
+    return run, values, options
+
+
+def _client_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    from conformance.client.faulty import FAULTY
+    from conformance.client.registry import ADAPTERS, unavailable_reason
+
+    shipped = []
+    for entry in ADAPTERS.values():
+        if entry.name.startswith("faulty-"):
+            continue
+        why = unavailable_reason(entry)
+        shipped.append((entry.name, "ready" if why is None else why.splitlines()[0]))
+    faulty = [(f"faulty-{name}", f.description) for name, f in FAULTY.items()]
+    return [
+        ("Shipped adapters (ADAPTER)", shipped),
+        ("Faulty reference clients (selftest's subjects)", faulty),
+    ]
+
+
 @main.command()
 @click.argument("url")
 @_options("server", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
 @_stops_on_signals
 def server(url: str, **given: Any) -> None:
-    """Judge the server at URL ('embedded' for the in-process reference emulator)."""
-    from conformance.runner import check_reachable
+    """Judge the server at URL ('embedded' for the in-process reference emulator, with
+    --mutant NAME for one of its mutants)."""
+    from conformance.spec import load_spec
+    from conformance.suite.preflight import check_server
 
-    fixtures = given["fixtures"]
-    if fixtures is not None and not fixtures.is_file():
-        raise ConfigError(f"fixtures file {fixtures} does not exist")
-    if url != "embedded":
-        check_reachable(url)
-    env = {}
-    token = control_token_from_env(given.pop("control_token"))
-    if token:
-        env[ENV_CONTROL_TOKEN] = token
-    sys.exit(_run_and_report("server", url, {"target": url, **given}, env=env))
+    run, values, options = _prepare(given, target=url)
+    setup = check_server(options, load_spec())
+    for note in setup.notes:
+        _note(note)
+    env = {ENV_CONTROL_TOKEN: options.control_token} if options.control_token else {}
+    name = f"{url} (mutant {options.mutant})" if options.mutant else url
+    sys.exit(_run_and_report("server", name, values, run, options.credentials, env=env))
 
 
-@main.command()
+@main.command(cls=_Command, sections=_client_sections)
 @click.argument("adapter", required=False)
 @_options("client", _REPORT_DIR, _WAIVERS, _WORKERS, _SELECT)
 @_friendly
 @_stops_on_signals
 def client(adapter: str | None, **given: Any) -> None:
-    """Judge a client through ADAPTER (module:attr or a shipped name) or --command 'CMD'."""
+    """Judge a client through ADAPTER (module:attr or a shipped name, listed below) or
+    --command 'CMD' (JSON in, JSON out; see examples/command_adapter.py)."""
+    from conformance.client.contract import AdapterUnavailable
+    from conformance.client.registry import ADAPTERS
+    from conformance.spec import load_spec
+    from conformance.suite.preflight import check_client
+
     command = given["client_command"]
     if (adapter is None) == (command is None):
         raise ConfigError(
             "give exactly one of ADAPTER or --command",
             hint="e.g. `ecs-conformance client reference` or --command 'python my_adapter.py'",
         )
+    run, values, options = _prepare(given, client=adapter)
+    entry = ADAPTERS.get(adapter or "")
+    if entry is not None and entry.install is not None and not entry.available():
+        _install(entry)
+    loaded = check_client(options, load_spec())
+    if isinstance(loaded, AdapterUnavailable):
+        raise loaded
+    loaded.close()
     name = f"command: {command}" if command is not None else str(adapter)
-    sys.exit(_run_and_report("client", name, {"client": adapter, **given}))
+    sys.exit(_run_and_report("client", name, values, run, options.credentials))
 
 
 def _run_and_report(
-    kind: str, name: str, given: dict[str, Any], *, env: dict[str, str] | None = None
+    kind: str,
+    name: str,
+    values: dict[str, Any],
+    run: _Run,
+    credentials: Credentials,
+    *,
+    env: dict[str, str] | None = None,
 ) -> int:
     from conformance.runner import SuiteRun, run_suite
     from conformance.suite.options import option_args
 
-    report_dir, waivers = given.pop("report_dir"), given.pop("waivers")
-    workers, select = given.pop("workers"), given.pop("select")
-    credentials = credentials_from_env(given.pop("access_key_id"), given.pop("access_key_secret"))
     credentials.check_redactable()
-    waiver_list = _load_waivers(waivers)
-    seed = _seed(given.pop("seed"))
+    seed = _seed(values.pop("seed", None))
     click.echo(f"{kind} suite against {name} (seed {seed})")
     result = run_suite(
         SuiteRun(
             kind,
-            option_args(given),
+            option_args(values),
             credentials,
             seed,
-            workers=workers,
+            workers=run.workers,
             env=env or {},
-            extra_pytest_args=("-k", select) if select else (),
+            extra_pytest_args=("-k", run.select) if run.select else (),
         ),
         echo=_progress_echo(),
     )
-    report = _write(kind, name, seed, result, waiver_list, credentials, report_dir)
-    _print_summary([report], report_dir)
+    report = _write(kind, name, seed, result, run.waivers, credentials, run.report_dir)
+    _print_summary([report], run.report_dir)
     return int(report.exit_code)
 
 
@@ -283,34 +415,43 @@ def _run_and_report(
 )
 @_friendly
 @_stops_on_signals
-def run(
-    report_dir: Path, waivers: Path | None, workers: int, seed: int | None, **given: Any
-) -> None:
+def run(seed: int | None, **given: Any) -> None:
     """The main job: the server suite against the embedded reference emulator, the client
-    suite against the reference client and every installed official SDK adapter, reports."""
-    from conformance.client.registry import main_job_adapters
+    suite against the reference client and every official SDK adapter that can run here
+    (the Node SDK is installed on first use where Node.js and npm are), reports."""
+    from conformance.client.registry import main_job_entries
     from conformance.runner import SuiteRun, run_suite
     from conformance.suite.options import option_args
 
+    run_options, values, _ = _prepare(given)
     credentials = credentials_from_env(environ={})
-    waiver_list = _load_waivers(waivers)
     seed = _seed(seed)
     plan: list[tuple[str, str, dict[str, Any]]] = [("server", "embedded", {"target": "embedded"})]
-    for name in main_job_adapters():
-        plan.append(("client", name, {"client": name}))
+    skipped: list[tuple[str, str]] = []
+    for entry in main_job_entries():
+        why = _ready(entry)
+        if why is None:
+            plan.append(("client", entry.name, {"client": entry.name}))
+        else:
+            skipped.append((entry.name, why))
+            _note(f"skipping client {entry.name}: {why}")
     from conformance.processes import Interrupted
     from conformance.reports.index import Interruption, remove_run_index, write_run_index
 
     runs: list[tuple[Any, Path]] = []
     started = datetime.now(UTC)
     # An overview left by an earlier run would describe other subdirectories than this run's.
-    remove_run_index(report_dir)
+    remove_run_index(run_options.report_dir)
     for index, (kind, name, options) in enumerate(plan, 1):
         click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
         try:
             result = run_suite(
                 SuiteRun(
-                    kind, option_args({**options, **given}), credentials, seed, workers=workers
+                    kind,
+                    option_args({**options, **values}),
+                    credentials,
+                    seed,
+                    workers=run_options.workers,
                 ),
                 echo=_progress_echo(),
             )
@@ -323,17 +464,51 @@ def run(
                 [f"{k}: {n}" for k, n, _ in plan[index:]],
             )
             if runs:
-                _print_summary([r for r, _ in runs], report_dir)
-            index_path = write_run_index(runs, report_dir, started_at=started, interrupted=stopped)
+                _print_summary([r for r, _ in runs], run_options.report_dir)
+            index_path = write_run_index(
+                runs,
+                run_options.report_dir,
+                started_at=started,
+                interrupted=stopped,
+                skipped=skipped,
+            )
             click.echo(f"overview: {index_path} (the run was interrupted during {kind}: {name})")
             raise
-        target_dir = report_dir / f"{kind}-{_slug(name)}"
-        report = _write(kind, name, seed, result, waiver_list, credentials, target_dir)
+        target_dir = run_options.report_dir / f"{kind}-{_slug(name)}"
+        report = _write(kind, name, seed, result, run_options.waivers, credentials, target_dir)
         runs.append((report, target_dir))
-    _print_summary([r for r, _ in runs], report_dir)
-    index_path = write_run_index(runs, report_dir, started_at=started)
+    _print_summary([r for r, _ in runs], run_options.report_dir)
+    index_path = write_run_index(runs, run_options.report_dir, started_at=started, skipped=skipped)
     click.echo(f"overview: {index_path} (each target's four reports in its subdirectory)")
     sys.exit(max(int(r.exit_code) for r, _ in runs))
+
+
+def _ready(entry: AdapterEntry) -> str | None:
+    """None when the main job can judge `entry` (installing it first if it must), else why
+    it is skipped."""
+    from conformance.client.contract import AdapterUnavailable
+    from conformance.client.registry import unavailable_reason
+
+    if entry.available():
+        return None
+    if entry.install is not None:
+        try:
+            _install(entry)
+        except AdapterUnavailable as exc:
+            return str(exc).replace("\n  hint: ", " (") + (")" if exc.hint else "")
+        return None
+    why = unavailable_reason(entry)
+    return why.replace("\n  hint: ", " (") + ")" if why and "\n  hint: " in why else why
+
+
+def _install(entry: AdapterEntry) -> None:
+    """Install what `entry` needs, saying so and how long it took (the first Node SDK install
+    is a network round trip of a minute or two)."""
+    assert entry.install is not None
+    click.echo(f"installing {entry.installs} (first use only) ...")
+    t0 = time.monotonic()
+    entry.install()
+    click.echo(f"installed in {time.monotonic() - t0:.0f} s")
 
 
 # -- selftest -----------------------------------------------------------------------------------
@@ -343,17 +518,31 @@ def run(
     _REPORT_DIR,
     click.option("--parallel", default=2, show_default=True, type=int, help="suite runs at once"),
     click.option("--no-clients", is_flag=True, help="skip the faulty-client half"),
+    click.option(
+        "--update-signatures",
+        is_flag=True,
+        help="write each mutant's and faulty client's failure signature (the ids it fails) "
+        "into the package, for the 'closest known fault' line of failing runs",
+    ),
     examples=DEFAULT_EXAMPLES,
 )
 @_friendly
 @_stops_on_signals
 def selftest(
-    report_dir: Path, parallel: int, no_clients: bool, seed: int | None, examples: int
+    report_dir: Path,
+    parallel: int,
+    no_clients: bool,
+    update_signatures: bool,
+    seed: int | None,
+    examples: int,
 ) -> None:
     """Run the suites against the references, every mutant and faulty client (power: each must
     fail) and every legitimate variant (precision: each must pass); print both halves."""
+    from conformance.files import check_writable_dir
+    from conformance.reports.diagnosis import load_signatures, signatures_examples
     from conformance.selftest.run import run_selftest
 
+    check_writable_dir(report_dir)
     seed = _seed(seed)
     click.echo(f"selftest (seed {seed}, {parallel} runs at once)")
     result = run_selftest(
@@ -363,14 +552,39 @@ def selftest(
         parallel=parallel,
         echo=_progress_echo(),
         include_clients=not no_clients,
+        # A faulty client's whole signature, not the first few failures only.
+        client_max_failures=None if update_signatures else DEFAULT_CLIENT_MAX_FAILURES,
+        signatures=None if update_signatures else load_signatures(),
+        signatures_examples=signatures_examples(),
     )
     for line in result.kill_matrix_lines():
         click.echo(line)
     click.echo(f"selftest report: {(report_dir / 'selftest.json').resolve()}")
+    if update_signatures:
+        _update_signatures(result, no_clients)
     sys.exit(0 if result.ok else 1)
 
 
+def _update_signatures(result: Any, no_clients: bool) -> None:
+    from conformance.reports.diagnosis import load_signatures, write_signatures
+
+    if not all(r.clean for r in result.references) or result.survivors:
+        raise ConfigError(
+            "not writing failure signatures: the references must be clean and every subject "
+            "killed first"
+        )
+    fresh = {s.name: s for s in result.signatures()}
+    kept = [s for s in load_signatures() if no_clients and s.suite == "client"]
+    signatures = [*fresh.values(), *(s for s in kept if s.name not in fresh)]
+    path = write_signatures(signatures, seed=result.seed, examples=result.examples)
+    click.echo(f"failure signatures of {len(signatures)} known faults written to {path}")
+
+
 # -- helpers ------------------------------------------------------------------------------------
+def _note(text: str) -> None:
+    click.secho(f"note: {text}", fg="yellow")
+
+
 def _seed(given: int | None) -> int:
     from conformance.suite.options import draw_seed
 
@@ -384,7 +598,10 @@ def _load_waivers(path: Path | None) -> Sequence[Any]:
     from conformance.waivers import load_waivers
 
     if not path.is_file():
-        raise ConfigError(f"waivers file {path} does not exist")
+        raise ConfigError(
+            f"waivers file {path} does not exist",
+            hint="see fixtures/waivers.example.yaml for the format",
+        )
     known = {r.id for r in load_spec().requirements}
     return load_waivers(path, today=date.today(), known_ids=known)
 
@@ -451,7 +668,50 @@ def _print_summary(reports: Sequence[Any], report_dir: Path) -> None:
             f"{'':<36} -> {verdict}{why} ({report.duration_s:.1f} s)",
             fg="green" if report.exit_code == 0 else "red",
         )
+    for report in reports:
+        _print_diagnosis(report, several=len(reports) > 1)
     click.echo(f"reports in {report_dir.resolve()}")
+
+
+_SHOWN_PER_CAUSE = 5
+
+
+def _print_diagnosis(report: Any, *, several: bool) -> None:
+    """The failures in fix-first order, each with its one-line reason, and the closest known
+    fault (conformance.reports.diagnosis)."""
+    from conformance.reports.diagnosis import diagnose
+
+    diagnosis = diagnose(report)
+    if not diagnosis.groups:
+        return
+    width = shutil.get_terminal_size((100, 24)).columns
+    click.echo("")
+    where = f" ({report.target.kind}: {report.target.name})" if several else ""
+    click.secho(f"what failed{where}, what to fix first at the top:", bold=True)
+    for known in diagnosis.closest:
+        click.secho(f"  closest known fault: {known.describe()}", fg="yellow")
+    id_width = max(len(r.id) for _, failures in diagnosis.groups for r in failures)
+    for number, (cause, failures) in enumerate(diagnosis.groups, 1):
+        why = f" ({cause.why})" if number == 1 and cause.why else ""
+        click.echo(_fit(f"  {number}. {cause.title}{why}", width))
+        for r in failures[:_SHOWN_PER_CAUSE]:
+            # The first failed test's reason (the verdict joins every failed test's).
+            reason = r.reason.removeprefix(f"{r.id}: ")
+            line = f"     {r.id:<{id_width}}  {reason}"
+            if len(line) <= width:
+                click.secho(line, fg="red")
+                continue
+            click.secho(f"     {r.id}", fg="red")
+            wrapped = textwrap.wrap(reason, width - 9, max_lines=2, placeholder=" …")
+            for part in wrapped:
+                click.echo(f"         {part}")
+        if len(failures) > _SHOWN_PER_CAUSE:
+            more = len(failures) - _SHOWN_PER_CAUSE
+            click.echo(f"     ... and {more} more (report.html lists them all)")
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(20, width - 1)] + "…"
 
 
 def _slug(name: str) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "MIN_REPORTED_SECRET",
     "Credentials",
     "EmulatorSettings",
+    "color_from_env",
     "control_token_from_env",
     "credentials_from_env",
     "emulator_credentials",
@@ -112,6 +113,13 @@ def emulator_credentials(
             f"{ENV_ACCESS_KEY_SECRET}",
         )
     return credentials_from_env(key_id, secret, environ={})
+
+
+def color_from_env(environ: Mapping[str, str] | None = None) -> bool | None:
+    """False when `NO_COLOR` is set to anything but "" (no-color.org), else None (colour
+    where the terminal takes it)."""
+    env = os.environ if environ is None else environ
+    return False if env.get("NO_COLOR") else None
 
 
 @dataclass(frozen=True)

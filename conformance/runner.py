@@ -8,7 +8,7 @@ adapter that wedges the suite cannot wedge the caller.
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,21 +18,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from conformance import processes
 from conformance.config import Credentials
 from conformance.errors import ConfigError, TargetUnreachable
+from conformance.suite import progress
 from conformance.suite.ledger import Ledger
 from conformance.suite.options import option_args
 
-__all__ = ["SuiteRun", "SuiteRunResult", "check_reachable", "run_suite"]
+__all__ = ["HEARTBEAT_S", "SuiteRun", "SuiteRunResult", "run_suite"]
 
 SUITE_MODULES = {"server": "conformance.suite.server", "client": "conformance.suite.client"}
 # pytest's own exit codes (pytest.ExitCode) that mean "the run itself went wrong".
 _PYTEST_USAGE_ERROR = 4
 _PYTEST_INTERNAL_ERROR = 3
 _PYTEST_INTERRUPTED = 2
+# A run that prints nothing for this long says which test it is in (issue: no blank minutes).
+HEARTBEAT_S = 5.0
+# Lines of pytest's own output that say nothing to a person once the progress lines are there.
+_NOISE = re.compile(r"^\s*(\[\s*\d+%\])?\s*$")
 
 
 @dataclass(frozen=True)
@@ -58,25 +62,6 @@ class SuiteRunResult:
     output_tail: str
 
 
-def check_reachable(url: str, timeout_s: float = 5.0) -> None:
-    """Raise `TargetUnreachable` (exit 3) unless a TCP connection to `url` opens."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"target {url!r} is not an http(s) URL",
-            hint="give a base URL such as http://127.0.0.1:8080, or 'embedded'",
-        )
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        raise TargetUnreachable(
-            f"cannot reach {url}: {exc.strerror or exc}",
-            hint="is the server running? start the reference one with `ecs-conformance emulator`",
-        ) from exc
-
-
 def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> SuiteRunResult:
     """Run the suite in a pytest subprocess; stream its progress lines to `echo`."""
     with tempfile.TemporaryDirectory(prefix="ecs-conformance-") as tmp:
@@ -93,14 +78,19 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             "--pyargs",
             SUITE_MODULES[run.kind],
             *run.options,
+            # The seed goes to the suite's own option, not --hypothesis-seed: hypothesis turns
+            # its example database off under a global seed, and the database must replay.
             *option_args({"results": results, "seed": run.seed}),
-            f"--hypothesis-seed={run.seed}",
             "-q",
             "--no-header",
             "--tb=no",
             "-rN",
+            "-o",
+            "console_output_style=classic",
             "-p",
             "no:cacheprovider",
+            "-p",
+            progress.__name__,
             "-c",
             str(ini),
             "--rootdir",
@@ -137,12 +127,16 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
         assert proc.stdout is not None
         watchdog = threading.Timer(run.timeout_s, processes.kill_group, args=(proc.pid,))
         watchdog.start()
+        lines = _ProgressLines(echo)
+        beating = threading.Event()
+        heart = threading.Thread(target=lines.beat, args=(beating,), daemon=True)
+        heart.start()
         try:
             for line in proc.stdout:
                 line = run.credentials.redact(line.rstrip("\n"))
-                tail = [*tail[-60:], line]
-                if echo is not None:
-                    echo(line)
+                if progress.parse(line) is None:
+                    tail = [*tail[-60:], line]
+                lines.feed(line)
             code = proc.wait()
         except BaseException:  # an interruption, or anything else: the run must not outlive it
             processes.stop(proc)
@@ -152,19 +146,15 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             processes.release(proc)
             if before is not None:
                 processes.kill_strays(before)
+            beating.set()
         duration = time.monotonic() - t0
         if duration >= run.timeout_s:
             raise TargetUnreachable(
                 f"the {run.kind} suite ran past its {run.timeout_s:.0f} s limit and was stopped"
             )
-        if code == _PYTEST_USAGE_ERROR or (code != 0 and not results.exists()):
-            message = "\n".join(tail[-15:])
-            if code == _PYTEST_USAGE_ERROR:
-                raise ConfigError(f"the {run.kind} suite refused its options:\n{message}")
-            raise TargetUnreachable(
-                f"the {run.kind} suite did not complete (pytest exit {code}):\n{message}"
-            )
-        ledger = Ledger.load(results) if results.exists() else Ledger()
+        ledger = Ledger.load(results) if results.exists() else None
+        _raise_for_setup(run.kind, code, tail, recorded=None if ledger is None else len(ledger))
+        ledger = ledger or Ledger()
         return SuiteRunResult(
             ledger=ledger,
             pytest_exit_code=code,
@@ -172,3 +162,104 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             duration_s=round(duration, 3),
             output_tail="\n".join(tail),
         )
+
+
+def _raise_for_setup(kind: str, code: int, tail: Sequence[str], *, recorded: int | None) -> None:
+    """The suite's own setup checks stopped it (`conformance.suite.preflight`): a usage error
+    (pytest exit 4, `ERROR: ...` lines) is a `ConfigError`, an unreachable target before any
+    test (exit 3, an `ecs-conformance: ...` line) a `TargetUnreachable`; a run that ended
+    otherwise without a ledger did not complete. `recorded`: the ledger's size (None: none)."""
+    if code == _PYTEST_USAGE_ERROR:
+        refused = _first_error(tail) or "\n".join(tail[-15:])
+        raise ConfigError(f"the {kind} suite refused its setup: {refused}")
+    if code == TargetUnreachable.exit_code and not recorded:
+        marker = "ecs-conformance: "
+        at = [i for i, line in enumerate(tail) if marker in line]
+        if at:
+            said = [tail[at[-1]].split(marker, 1)[1], *tail[at[-1] + 1 : at[-1] + 2]]
+            message = "\n".join(s.strip(" !") for s in said if s.strip(" !"))
+            raise TargetUnreachable(f"the {kind} suite stopped: {message}")
+    if code != 0 and recorded is None:
+        message = "\n".join(tail[-15:])
+        raise TargetUnreachable(
+            f"the {kind} suite did not complete (pytest exit {code}):\n{message}"
+        )
+
+
+def _first_error(tail: Sequence[str]) -> str:
+    """The first `ERROR:` line of `tail` and the indented lines after it (its hint), or ""."""
+    start = next((i for i, line in enumerate(tail) if line.startswith("ERROR: ")), None)
+    if start is None:
+        return ""
+    out = [tail[start].removeprefix("ERROR: ")]
+    for line in tail[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+class _ProgressLines:
+    """Turns the progress plugin's events (`conformance.suite.progress`) into lines for a
+    person, passes pytest's other lines through (blank ones dropped), and says where the run
+    is whenever nothing was said for `HEARTBEAT_S` seconds: the group, how far into it, and
+    the test running now."""
+
+    def __init__(self, echo: Callable[[str], None] | None) -> None:
+        self._echo = echo
+        self._lock = threading.Lock()
+        self._said_at = time.monotonic()
+        self._labels: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
+        self._started: dict[str, int] = {}
+        self._group = ""
+        self._test = ""
+        self._test_since = 0.0
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            self._said_at = time.monotonic()
+            if self._echo is not None:
+                self._echo(text)
+
+    def feed(self, line: str) -> None:
+        event = progress.parse(line)
+        if event is None:
+            if not _NOISE.match(line):
+                self._say(line)
+            return
+        kind, group = event.get("event"), str(event.get("group", ""))
+        if kind == "collected":
+            self._say(f"{event.get('tests')} tests in {event.get('groups')} groups")
+        elif kind == "group":
+            with self._lock:
+                self._labels[group] = f"[{event.get('index')}/{event.get('of')}] {group}"
+                self._sizes[group] = int(event.get("tests") or 0)
+        elif kind == "test":
+            with self._lock:
+                self._group = group
+                self._started[group] = self._started.get(group, 0) + 1
+                self._test, self._test_since = str(event.get("test", "")), time.monotonic()
+        elif kind == "done":
+            counts = ", ".join(
+                f"{event[k]} {k.replace('_', ' ')}"
+                for k in ("passed", "failed", "not_verified")
+                if event.get(k)
+            )
+            label = f"[{event.get('index')}/{event.get('of')}] {group}"
+            self._say(f"{label}: {counts or 'no tests'} ({event.get('duration_s')} s)")
+
+    def beat(self, stop: threading.Event) -> None:
+        """Run in a thread until `stop` is set."""
+        while not stop.wait(1.0):
+            with self._lock:
+                quiet = time.monotonic() - self._said_at
+                group, test, since = self._group, self._test, self._test_since
+                label = self._labels.get(group, group)
+                at, size = self._started.get(group, 0), self._sizes.get(group, 0)
+            if quiet < HEARTBEAT_S or not test:
+                continue
+            running = time.monotonic() - since
+            where = f"test {at} of {size}" if size else "test"
+            took = f" ({running:.0f} s so far)" if running >= 1 else ""
+            self._say(f"{label}: {where}, {test}{took}")

@@ -23,12 +23,24 @@ from typing import Any
 
 import yaml
 
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, did_you_mean
 
 __all__ = ["Waiver", "check_waiver_ids", "load_waivers"]
 
 _FIELDS = ("id", "reason", "link", "expires")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+    """YAML without implicit dates: `expires: 2027-13-45` arrives as text and gets the
+    waiver's own message, instead of PyYAML's ValueError from inside its parser."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ def load_waivers(
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except OSError as exc:
         raise ConfigError(f"cannot read waiver file {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
@@ -97,10 +109,12 @@ def check_waiver_ids(
     known = set(known_ids)
     unknown = [w for w in waivers if w.id not in known]
     if unknown:
-        listed = ", ".join(f"entry {w.entry}: {w.id!r}" for w in unknown)
+        listed = ", ".join(
+            f"entry {w.entry}: {w.id!r}{did_you_mean(w.id, sorted(known))}" for w in unknown
+        )
         raise ConfigError(
             f"{source}: unknown requirement id(s): {listed}",
-            hint="ids are listed in spec/RebootInstance.requirements.yaml",
+            hint="`ecs-conformance requirements` lists every id",
         )
 
 

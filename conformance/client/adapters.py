@@ -196,7 +196,13 @@ def import_attr(ref: str, *, hint: str = "") -> object:
     except ImportError as exc:
         raise ConfigError(
             f"cannot import adapter module {module_name!r}: {exc}",
-            hint="module:attr is imported with the current directory on sys.path",
+            hint="module:attr is imported with the current directory on sys.path; run from the "
+            "directory that holds the module, or install it",
+        ) from None
+    except Exception as exc:  # the user's module failed while importing: say how
+        raise ConfigError(
+            f"importing adapter module {module_name!r} raised {type(exc).__name__}: {exc}",
+            hint=f"run `python -c 'import {module_name}'` to see the whole traceback",
         ) from None
     for part in attr.split("."):
         try:

@@ -25,11 +25,15 @@ from types import MappingProxyType
 
 from conformance.client import node, official, reference
 from conformance.client.adapters import CommandAdapter, adapter_from_object, import_attr
-from conformance.client.contract import DEFAULT_ADAPTER_TIMEOUT_S, ClientAdapter
+from conformance.client.contract import (
+    DEFAULT_ADAPTER_TIMEOUT_S,
+    AdapterUnavailable,
+    ClientAdapter,
+)
 from conformance.client.faulty import ADAPTER_PREFIX, FAULTY
 from conformance.client.variants import ADAPTER_PREFIX as VARIANT_PREFIX
 from conformance.client.variants import VARIANTS
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, did_you_mean
 
 __all__ = [
     "ADAPTERS",
@@ -38,6 +42,8 @@ __all__ = [
     "adapter_names",
     "load_adapter",
     "main_job_adapters",
+    "main_job_entries",
+    "unavailable_reason",
 ]
 
 DEFAULT_ADAPTER = "reference"
@@ -53,13 +59,18 @@ class AdapterEntry:
 
     `factory` takes the adapter timeout (seconds) and raises `AdapterUnavailable` when the
     adapter cannot run on this machine; `available` is the cheap check (no install, no
-    network) that decides whether `ecs-conformance run` judges it (`main_job`).
+    network) that says whether it can run now. `install`, when given, fetches what the adapter
+    needs on first use (slow: a network round trip; `AdapterUnavailable` when it cannot), and
+    `installs` says what, for the announcement. `ecs-conformance run` judges every `main_job`
+    adapter that is available or can be installed, and says why it skips the others.
     """
 
     name: str
     factory: Callable[[float], ClientAdapter]
     available: Callable[[], bool] = _always
     main_job: bool = False
+    install: Callable[[], object] | None = None
+    installs: str = ""
 
 
 _ENTRIES = (
@@ -85,9 +96,14 @@ _ENTRIES = (
         official.ecs20140526_installed,
         main_job=True,
     ),
-    # Judged by the main job only once installed: the first install is a network round trip.
+    # Installed on first use (npm, a network round trip), announced by the main job.
     AdapterEntry(
-        "node-ecs20140526", node.node_ecs20140526_adapter, node.is_installed, main_job=True
+        "node-ecs20140526",
+        node.node_ecs20140526_adapter,
+        node.is_installed,
+        main_job=True,
+        install=node.ensure_installed,
+        installs=f"the Node SDK {node.PACKAGE} with npm into {node.install_dir()}",
     ),
     *(AdapterEntry(v.adapter_name, v.adapter) for v in FAULTY.values()),
     *(AdapterEntry(v.adapter_name, v.adapter) for v in VARIANTS.values()),
@@ -103,9 +119,28 @@ def adapter_names() -> tuple[str, ...]:
 
 
 def main_job_adapters() -> tuple[str, ...]:
-    """The adapters `ecs-conformance run` judges: the reference client, every official Python
-    SDK that is importable here, and the Node SDK where it is already installed."""
+    """The adapters `ecs-conformance run` can judge now, without an install: the reference
+    client, every official Python SDK that is importable here, and the Node SDK where it is
+    already installed (`main_job_entries` lists them all, installable ones included)."""
     return tuple(e.name for e in _ENTRIES if e.main_job and e.available())
+
+
+def main_job_entries() -> tuple[AdapterEntry, ...]:
+    """Every adapter `ecs-conformance run` means to judge, available here or not."""
+    return tuple(e for e in _ENTRIES if e.main_job)
+
+
+def unavailable_reason(entry: AdapterEntry) -> str | None:
+    """Why `entry` cannot run here without an install (None: it can), from its factory."""
+    if entry.available():
+        return None
+    if entry.install is not None:
+        return f"{entry.installs} is not installed yet"
+    try:
+        entry.factory(DEFAULT_ADAPTER_TIMEOUT_S).close()
+    except AdapterUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def _names_hint() -> str:
@@ -134,7 +169,12 @@ def load_adapter(
         return entry.factory(timeout_s)
     if name.startswith(ADAPTER_PREFIX):
         key = name.removeprefix(ADAPTER_PREFIX)
-        raise ConfigError(f"no faulty variant {key!r}", hint="known: " + ", ".join(FAULTY))
+        raise ConfigError(
+            f"no faulty variant {key!r}{did_you_mean(key, FAULTY)}",
+            hint="known: " + ", ".join(FAULTY),
+        )
     if ":" in name:
         return adapter_from_object(import_attr(name, hint=_names_hint()), name, timeout_s)
-    raise ConfigError(f"unknown client adapter {name!r}", hint=_names_hint())
+    raise ConfigError(
+        f"unknown client adapter {name!r}{did_you_mean(name, ADAPTERS)}", hint=_names_hint()
+    )

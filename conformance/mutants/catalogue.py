@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.emulator.behaviour import Behaviour
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, did_you_mean
 
 __all__ = ["MUTANTS", "Mutant", "all_mutants", "get_mutant", "mutant_names"]
 
@@ -271,6 +271,6 @@ def get_mutant(name: str) -> Mutant:
         if mutant.name == name:
             return mutant
     raise ConfigError(
-        f"no mutant called {name!r}",
+        f"no mutant called {name!r}{did_you_mean(name, mutant_names())}",
         hint="known mutants: " + ", ".join(mutant_names()),
     )

@@ -1,7 +1,11 @@
-"""The overview of a multi-target run (`ecs-conformance run`): `run.json` and `summary.md`.
+"""The overview of a multi-target run (`ecs-conformance run`): `run.json`, `summary.md` and
+`report.html`.
 
-Each target keeps its own four reports (docs/contracts.md#reports) in a subdirectory; the overview
-links them and repeats their counts, so a CI job summary shows the whole run at once.
+Each target keeps its own four reports (docs/contracts.md#reports) in a subdirectory; the
+overview links them and repeats their counts, so a CI job summary shows the whole run at once.
+`report.html` is the matrix of targets x requirements: one coloured cell per verdict, each
+linking to that target's report, opened on that requirement (and on its failures, for a failed
+cell); the requirements that failed anywhere come first.
 """
 
 from __future__ import annotations
@@ -12,11 +16,114 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from conformance.reports.model import RunReport
+import jinja2
 
-__all__ = ["INDEX_FILES", "Interruption", "remove_run_index", "write_run_index"]
+from conformance.files import write_text
+from conformance.reports.model import RunReport, suite_version
 
-INDEX_FILES = ("run.json", "summary.md")
+__all__ = [
+    "HTML_FILENAME",
+    "INDEX_FILES",
+    "Interruption",
+    "MatrixRow",
+    "matrix_rows",
+    "remove_run_index",
+    "render_html",
+    "write_run_index",
+]
+
+HTML_FILENAME = "report.html"
+_TEMPLATES = Path(__file__).with_name("templates")
+_LABELS = {
+    "passed": "passed",
+    "failed": "failed",
+    "not_verified": "not verified",
+    "waived": "waived",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One target's verdict on one requirement, and where its report shows it."""
+
+    verdict: str  # a verdict, or "" when the requirement is outside that target's scope
+    href: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One requirement across the run's targets."""
+
+    id: str
+    level: str
+    text: str
+    cells: tuple[Cell, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(c.verdict == "failed" for c in self.cells)
+
+
+def _link(folder: str, requirement: str, verdict: str) -> str:
+    # The target's report.html reads its filters from the fragment (verdict=..., q=...).
+    if verdict == "failed":
+        return f"{folder}/report.html#verdict=failed&q={requirement}"
+    return f"{folder}/report.html#q={requirement}"
+
+
+def matrix_rows(runs: Sequence[tuple[RunReport, str]]) -> list[MatrixRow]:
+    """Every requirement any target judged, in catalogue order, failed-anywhere first; `runs`
+    are (report, its folder relative to the overview)."""
+    order: dict[str, tuple[str, str]] = {}
+    for report, _ in runs:
+        for r in report.requirements:
+            order.setdefault(r.id, (r.level, r.text))
+    by_target = [{r.id: r for r in report.requirements} for report, _ in runs]
+    rows = []
+    for rid, (level, text) in order.items():
+        cells = []
+        for (_, folder), results in zip(runs, by_target, strict=True):
+            result = results.get(rid)
+            if result is None:
+                cells.append(Cell(""))
+            else:
+                cells.append(
+                    Cell(result.verdict, _link(folder, rid, result.verdict), result.reason)
+                )
+        rows.append(MatrixRow(rid, level, " ".join(text.split()), tuple(cells)))
+    return sorted(rows, key=lambda row: not row.failed)
+
+
+def render_html(
+    runs: Sequence[tuple[RunReport, str]],
+    *,
+    started_at: datetime,
+    skipped: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The overview page (self-contained: inline CSS, no script, no fetch)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    rows = matrix_rows(runs)
+    overall = max((report.exit_code for report, _ in runs), default=1)
+    return env.get_template("run.html.j2").render(
+        runs=runs,
+        rows=rows,
+        failed_rows=[r for r in rows if r.failed],
+        other_rows=[r for r in rows if not r.failed],
+        overall=overall,
+        started_at=started_at.isoformat(timespec="seconds"),
+        skipped=skipped,
+        labels=_LABELS,
+        suite_version=suite_version(),
+    )
+
+
+INDEX_FILES = ("run.json", "summary.md", HTML_FILENAME)
 """The overview's files, beside the targets' subdirectories."""
 
 
@@ -43,17 +150,19 @@ def write_run_index(
     *,
     started_at: datetime,
     interrupted: Interruption | None = None,
+    skipped: Sequence[tuple[str, str]] = (),
 ) -> Path:
-    """Write `run.json` and `summary.md` into `directory`; returns the summary's path. An
-    `interrupted` run lists the targets it finished and says which it did not."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write `run.json`, `summary.md` and `report.html` into `directory` (each atomically);
+    returns the summary's path. An `interrupted` run lists the targets it finished and says
+    which it did not; `skipped` are the clients the run left out, with why."""
+    relative = [(report, target.relative_to(directory).as_posix()) for report, target in runs]
     entries = []
-    for report, target_dir in runs:
+    for report, folder in relative:
         entries.append(
             {
                 "kind": report.target.kind,
                 "name": report.target.name,
-                "reports": target_dir.relative_to(directory).as_posix(),
+                "reports": folder,
                 "exit_code": report.exit_code,
                 "duration_s": report.duration_s,
                 "summary": {
@@ -70,11 +179,12 @@ def write_run_index(
         "started_at": started_at.isoformat(timespec="seconds"),
         "exit_code": overall,
         "runs": entries,
+        "skipped": [{"name": name, "reason": why} for name, why in skipped],
     }
     if interrupted is not None:
         doc["exit_code"] = interrupted.exit_code
         doc["interrupted"] = asdict(interrupted)
-    (directory / "run.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    write_text(directory / "run.json", json.dumps(doc, indent=1))
     if interrupted is not None:
         verdict = f"⚠️ interrupted ({interrupted.signal}) during {interrupted.during}"
     else:
@@ -95,16 +205,22 @@ def write_run_index(
         "| target | level | passed | failed | not verified | waived | reports |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
-    for report, target_dir in runs:
+    for report, folder in relative:
         label = f"{report.target.kind}: `{report.target.name}`"
-        link = f"[report]({target_dir.relative_to(directory).as_posix()}/report.html)"
+        link = f"[report]({folder}/report.html)"
         for level, c in report.summary.by_level.items():
             lines.append(
                 f"| {label} | {level} | {c.passed} | {c.failed} | {c.not_verified} "
                 f"| {c.waived} | {link} |"
             )
             label, link = "", ""
+    if skipped:
+        lines.append("")
+        lines += [f"- skipped client `{name}`: {why}" for name, why in skipped]
     lines.append("")
-    summary = directory / "summary.md"
-    summary.write_text("\n".join(lines), encoding="utf-8")
-    return summary
+    lines.append(f"All targets x requirements: [{HTML_FILENAME}]({HTML_FILENAME})")
+    lines.append("")
+    write_text(
+        directory / HTML_FILENAME, render_html(relative, started_at=started_at, skipped=skipped)
+    )
+    return write_text(directory / "summary.md", "\n".join(lines))

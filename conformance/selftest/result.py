@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.reports.diagnosis import REGENERATE, FaultSignature
+
 __all__ = ["SelftestResult", "SubjectResult", "TestFailure"]
 
 _MATRIX_IDS = 6  # ids shown per kill-matrix line (selftest.json keeps them all)
@@ -163,6 +165,27 @@ class SelftestResult:
         """Legitimate variants the suite failed: each is a check stricter than its source."""
         return tuple(s for s in (*self.variants, *self.client_variants) if s.false_alarm)
 
+    # Subjects whose failures no longer resemble their committed failure signature (None: not
+    # compared, e.g. another example count than the signatures were made with).
+    stale_signatures: tuple[str, ...] | None = None
+
+    def signatures(self) -> tuple[FaultSignature, ...]:
+        """Each killed subject's failure signature: the ids it failed (the diagnosis of a run
+        compares its failures with them, `conformance.reports.diagnosis`)."""
+        kinds = {"mutant": "mutant", "faulty-client": "faulty client"}
+        return tuple(
+            FaultSignature(
+                name=s.name,
+                kind=kinds[s.role],
+                suite=s.kind,
+                description=s.description,
+                requirements=frozenset(s.failed_requirements),
+                root=frozenset(s.breaks),
+            )
+            for s in (*self.mutants, *self.faulty_clients)
+            if s.killed
+        )
+
     @property
     def survivors(self) -> tuple[SubjectResult, ...]:
         """Mutants and faulty clients that no test caught."""
@@ -211,6 +234,9 @@ class SelftestResult:
                 "client_variants": len(self.client_variants),
                 "client_variants_passed": sum(not s.false_alarm for s in self.client_variants),
                 "false_alarms": [s.name for s in self.false_alarms],
+                "stale_signatures": None
+                if self.stale_signatures is None
+                else list(self.stale_signatures),
             },
         }
 
@@ -253,6 +279,14 @@ class SelftestResult:
             lines.append("survivors: " + ", ".join(s.name for s in survivors))
         if self.false_alarms:
             lines.append("false alarms: " + ", ".join(s.name for s in self.false_alarms))
+        if self.stale_signatures:
+            lines.append(
+                "failure signatures stale for: "
+                + ", ".join(self.stale_signatures)
+                + f" (their failures changed: run `{REGENERATE}` and commit the file)"
+            )
+        elif self.stale_signatures is not None:
+            lines.append("failure signatures: current")
         lines.append(
             f"selftest {'passed' if self.ok else 'FAILED'} in {self.duration_s:.1f} s "
             f"(seed {self.seed}, {self.examples} examples)"

@@ -21,8 +21,10 @@ from conformance.client.variants import LegitimateClient
 from conformance.config import Credentials, EmulatorSettings
 from conformance.emulator.behaviour import Behaviour
 from conformance.errors import ConfigError, ConformanceError
+from conformance.files import write_text
 from conformance.mutants import Mutant, all_mutants
 from conformance.mutants.variants import LegitimateVariant, all_variants
+from conformance.reports.diagnosis import CLOSE_ENOUGH, FaultSignature, similarity
 from conformance.runner import SuiteRun, SuiteRunResult, run_suite
 from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
@@ -36,7 +38,7 @@ from conformance.selftest.result import SelftestResult, SubjectResult, TestFailu
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
 from conformance.suite.options import option_args
 
-__all__ = ["client_variants", "faulty_clients", "run_selftest"]
+__all__ = ["client_variants", "faulty_clients", "run_selftest", "stale_signatures"]
 
 _REFERENCE_CLIENT = "reference"
 VARIANT_EXAMPLES_SHARE = 2
@@ -88,6 +90,8 @@ def run_selftest(
     variants: Sequence[LegitimateVariant] | None = None,
     legit_clients: Sequence[LegitimateClient] | None = None,
     include_variants: bool = True,
+    signatures: Sequence[FaultSignature] | None = None,
+    signatures_examples: int | None = None,
 ) -> SelftestResult:
     """Run the suites against the references, every mutant and every faulty client.
 
@@ -100,6 +104,8 @@ def run_selftest(
     `variants` / `legit_clients` narrow the precision half, the legitimate variants of the
     emulator and of the reference client, which must pass (default: all; none without
     `include_variants`).
+    `signatures` (made with `signatures_examples` examples) are compared with what each
+    subject failed when the run used as many (`SelftestResult.stale_signatures`).
     Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
     bad arguments (a run that gives no verdict is recorded as such, not raised).
     """
@@ -191,10 +197,34 @@ def run_selftest(
         variants=tuple(r for r in results if r.role == "variant" and r.kind == "server"),
         client_variants=tuple(r for r in results if r.role == "variant" and r.kind == "client"),
     )
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / "selftest.json"
-    path.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    if signatures is not None and signatures_examples == examples:
+        stale = stale_signatures(result, signatures, client_max_failures)
+        result = replace(result, stale_signatures=stale)
+    path = write_text(report_dir / "selftest.json", json.dumps(result.to_json(), indent=2) + "\n")
     return replace(result, report_path=path)
+
+
+def stale_signatures(
+    result: SelftestResult,
+    committed: Sequence[FaultSignature],
+    client_max_failures: int | None = DEFAULT_CLIENT_MAX_FAILURES,
+) -> tuple[str, ...]:
+    """The subjects of `result` whose failures are no longer close to their committed
+    signature (a run's diagnosis would not name them), or that have none. A client run cut
+    short by `client_max_failures` is not compared: its failures are a part by design."""
+    by_name = {s.name: s for s in committed}
+    stale = []
+    for subject in (*result.mutants, *result.faulty_clients):
+        if not subject.killed:
+            continue  # a survivor fails selftest on its own
+        cut = subject.kind == "client" and client_max_failures is not None
+        if cut and subject.failed >= (client_max_failures or 0):
+            continue
+        known = by_name.get(subject.name)
+        fresh = set(subject.failed_requirements)
+        if known is None or similarity(fresh, known.requirements) < CLOSE_ENOUGH:
+            stale.append(subject.name)
+    return tuple(stale)
 
 
 def _progress_text(r: SubjectResult) -> str:

@@ -31,24 +31,42 @@ __all__ = [
     "depends_on",
     "fail",
     "failed_requirements_of",
+    "failure_of",
+    "failure_reason",
     "not_verified",
     "not_verified_reason",
+    "one_line",
     "reproduction_of",
 ]
 
 _MAX_BODY = 2000
+_MAX_REASON = 300
 _NOT_VERIFIED_PREFIX = "not verified: "
 
 
 class RequirementFailure(AssertionError):
     """A target broke a requirement; `str()` is the full, human-readable evidence and
-    `reproduce` the one command that replays it ("" when none was given)."""
+    `reproduce` the one command that replays it ("" when none was given).
 
-    def __init__(self, text: str, reproduce: str = "", requirements: Sequence[str] = ()) -> None:
+    `requirements` are the ids this evidence supports (empty: every id the test declares).
+    `reason` is the one line every place that shows a failure shows (pytest's short summary,
+    the reports' verdict columns, JUnit's `message`): what was expected and what came back,
+    never the exception's class (`failure_reason` puts the ids before it where the test that
+    failed declares others).
+    """
+
+    def __init__(
+        self,
+        text: str,
+        reproduce: str = "",
+        requirements: Sequence[str] = (),
+        *,
+        reason: str = "",
+    ) -> None:
         super().__init__(text)
         self.reproduce = reproduce
-        # The ids this evidence supports (empty: every id the test declares).
         self.requirements = tuple(requirements)
+        self.reason = reason or one_line(text)
 
 
 class NotVerified(pytest.skip.Exception):  # type: ignore[name-defined,misc]
@@ -85,7 +103,14 @@ def fail(
         lines.append("exchange:\n" + body)
     if reproduce:
         lines.append("reproduce with: " + reproduce)
-    return RequirementFailure("\n".join(lines), reproduce, ids)
+    reason = one_line(f"expected {expected}; received {received}")
+    return RequirementFailure("\n".join(lines), reproduce, reason=reason, requirements=ids)
+
+
+def one_line(text: str, limit: int = _MAX_REASON) -> str:
+    """`text` on one line (whitespace runs collapsed), cut at `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def not_verified(reason: str) -> NoReturn:
@@ -134,6 +159,28 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         for linked in (current.__cause__, current.__context__):
             if linked is not None:
                 stack.append(linked)
+
+
+def failure_of(exc: BaseException) -> RequirementFailure | None:
+    """The first `RequirementFailure` in `exc` (a group, a cause), or None."""
+    return next((c for c in _chain(exc) if isinstance(c, RequirementFailure)), None)
+
+
+def failure_reason(exc: BaseException, declared: Sequence[str] = ()) -> str:
+    """The one-line reason of a failed test: its `RequirementFailure`'s `reason`, led by the
+    ids it names when the test `declared` others too (a test of `doc.dryrun.passes` that
+    fails on `doc.dryrun.no-side-effects` says so), else the exception's own message (the
+    class named only when the message is empty or the class is not an assertion)."""
+    failure = failure_of(exc)
+    if failure is not None:
+        named = failure.requirements
+        if named and (not declared or set(named) != set(declared)):
+            return one_line(f"{', '.join(named)}: {failure.reason}")
+        return failure.reason
+    message = one_line(str(exc))
+    if isinstance(exc, AssertionError) and message:
+        return message
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def reproduction_of(exc: BaseException) -> str:

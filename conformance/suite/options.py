@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from conformance.config import (
     DEFAULT_ACCESS_KEY_ID,
@@ -27,14 +28,18 @@ from conformance.config import (
     control_token_from_env,
     credentials_from_env,
 )
+from conformance.errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
+    from hypothesis.database import ExampleDatabase
+
     from conformance.emulator.behaviour import Behaviour
 
 __all__ = [
     "Option",
     "SuiteOptions",
     "add_pytest_options",
+    "check_value",
     "click_options",
     "draw_seed",
     "option_args",
@@ -48,15 +53,73 @@ _RUN = (*_SUITES, "run")
 _ALL = (*_RUN, "selftest")
 
 
+# A value check: None when `value` is acceptable, else what is wrong with it (the caller names
+# the flag). Checks run wherever options come in: click callbacks, the pytest plugin.
+Check = Callable[[Any], "str | None"]
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0 seconds"
+
+
+def _at_least_one(value: int) -> str | None:
+    return None if value >= 1 else "must be at least 1"
+
+
+def _http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            parts.port  # noqa: B018 (a port outside 0-65535 raises)
+        except ValueError as exc:
+            return f"is not a usable URL ({exc})"
+        return None
+    return "is not an http(s) URL such as http://127.0.0.1:8080"
+
+
+def _target(value: str) -> str | None:
+    if value == "embedded":
+        return None
+    problem = _http_url(value)
+    return None if problem is None else f"{problem}, nor 'embedded'"
+
+
+def _mutant(value: str) -> str | None:
+    from conformance.mutants import mutant_names
+
+    names = mutant_names()
+    if value in names:
+        return None
+    return f"is no mutant{did_you_mean(value, names)}; known: {', '.join(names)}"
+
+
+def _existing_file(value: Path) -> str | None:
+    if value.is_file():
+        return None
+    return "is not a file" if value.exists() else "does not exist"
+
+
+def _writable_dir(value: Path) -> str | None:
+    from conformance.files import check_writable_dir
+
+    try:
+        check_writable_dir(value, what="")
+    except ConfigError as exc:
+        return exc.message.strip().removeprefix(str(value)).strip()
+    return None
+
+
 @dataclass(frozen=True)
 class Option:
     """How one `SuiteOptions` field is given: `flag` to pytest, and on the `ecs-conformance`
     commands of `commands` as `--<flag without --ecs->` (or `cli`).
 
     `kind` converts the value (str, int, float, Path; bool for a flag). `environment` options
-    (credentials, the control token) reach a suite subprocess through the environment, never on a
-    command line (docs/command-line.md#credentials-and-secrets: a command line shows up in `ps` and
-    in reproductions).
+    (credentials, the control token) reach a suite subprocess through the environment, never on
+    a command line (docs/command-line.md#credentials-and-secrets: a command line shows up in
+    `ps` and in reproductions).
+    `check` says what is wrong with a value (None: nothing); the command line and the plugin
+    both apply it, so a bad value is a usage error before the first request.
     """
 
     flag: str
@@ -66,6 +129,7 @@ class Option:
     commands: tuple[str, ...] = ()
     cli: str | None = None
     environment: bool = False
+    check: Check | None = None
 
     @property
     def cli_flag(self) -> str:
@@ -86,12 +150,14 @@ class SuiteOptions:
         "embedded",
         "--ecs-target",
         "server under test: 'embedded' (the reference emulator in-process) or a base URL",
+        check=_target,
     )
     control: str | None = _option(
         None,
         "--ecs-control",
         "test-control base URL (docs/contracts.md#test-control) [default: URL/_conformance]",
         commands=_SERVER,
+        check=_http_url,
     )
     control_token: str | None = _option(
         None,
@@ -107,6 +173,7 @@ class SuiteOptions:
         "black-box fixtures YAML (docs/contracts.md#black-box-fixtures)",
         kind=Path,
         commands=_SERVER,
+        check=_existing_file,
     )
     access_key_id: str | None = _option(
         None,
@@ -146,6 +213,7 @@ class SuiteOptions:
         "total time of one request (s): connect, send and the whole answer",
         kind=float,
         commands=_SUITES,
+        check=_positive,
     )
     client: str | None = _option(
         None, "--ecs-client", "client adapter: a shipped name or module:attr"
@@ -162,7 +230,12 @@ class SuiteOptions:
     )
     # Hypothesis examples per property (the suites scale it per test).
     examples: int = _option(
-        100, "--ecs-examples", "hypothesis examples per property", kind=int, commands=_ALL
+        100,
+        "--ecs-examples",
+        "hypothesis examples per property",
+        kind=int,
+        commands=_ALL,
+        check=_at_least_one,
     )
     seed: int | None = _option(
         None, "--ecs-seed", "seed for generated inputs", kind=int, commands=_ALL
@@ -174,9 +247,14 @@ class SuiteOptions:
         "check the transient status strictly and that a reboot ends by itself",
         kind=float,
         commands=_SERVER,
+        check=_positive,
     )
     mutant: str | None = _option(
-        None, "--ecs-mutant", "embedded target only: serve this mutant of the reference emulator"
+        None,
+        "--ecs-mutant",
+        "embedded target only: serve this mutant of the reference emulator",
+        commands=_SERVER,
+        check=_mutant,
     )
     example_db: Path | None = _option(
         None,
@@ -185,6 +263,7 @@ class SuiteOptions:
         "failure found in one job is replayed first in the next",
         kind=Path,
         commands=_RUN,
+        check=_writable_dir,
     )
     # -- derived at the edge, not options ---------------------------------------------------
     # The access key options, else the environment, else the test credentials.
@@ -203,15 +282,51 @@ class SuiteOptions:
     def from_pytest(cls, getoption: Callable[[str], Any]) -> SuiteOptions:
         """The options of a pytest session (`config.getoption`); credentials and the control
         token fall back to the environment (`conformance.config`)."""
-        values = {name: getoption(option.flag) for name, option, _ in _table()}
-        values["control_token"] = control_token_from_env(values["control_token"])
-        credentials = credentials_from_env(values["access_key_id"], values["access_key_secret"])
-        return cls(**values, credentials=credentials)
+        return cls.from_values({name: getoption(option.flag) for name, option, _ in _table()})
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> SuiteOptions:
+        """The options `values` give (field name -> value; the others keep their defaults),
+        credentials and the control token falling back to the environment as in a session:
+        what the command line checks before it starts a suite."""
+        given = {name: values.get(name, default) for name, _, default in _table()}
+        given["control_token"] = control_token_from_env(given["control_token"])
+        credentials = credentials_from_env(given["access_key_id"], given["access_key_secret"])
+        return cls(**given, credentials=credentials)
 
     def args(self, *names: str) -> list[str]:
-        """`--ecs-x value` for the named options that differ from their defaults (the
-        reproduction commands' form; `environment` options are never shown)."""
-        return option_args({n: getattr(self, n) for n in names}, joined=False)
+        """`--ecs-x=value` for the named options that differ from their defaults (the
+        reproduction commands' form: with a space pytest may take a path value for its rootdir;
+        `environment` options are never shown)."""
+        return option_args({n: getattr(self, n) for n in names})
+
+    def example_database(self) -> ExampleDatabase | None:
+        """hypothesis' example database under `--ecs-example-db` (in `DIR/examples`,
+        hypothesis' own layout, so `--ecs-example-db .hypothesis` shares the default folder),
+        or None: without it nothing is saved. Failing examples are saved there and replayed
+        first by the next run; `--hypothesis-seed` (a reproduction) turns it off."""
+        if self.example_db is None:
+            return None
+        from hypothesis.database import DirectoryBasedExampleDatabase
+
+        return DirectoryBasedExampleDatabase(self.example_db / "examples")
+
+    def check(self) -> None:
+        """`ConfigError` naming the first option whose value its check refuses (pytest flags),
+        and a mutant asked of a target that is not the embedded one."""
+        for name, option, default in _table():
+            value = getattr(self, name)
+            if value is None or value == default:
+                continue
+            problem = check_value(name, value)
+            if problem is not None:
+                raise ConfigError(f"{option.flag}={value}: {problem}")
+        if self.mutant and self.target != "embedded":
+            raise ConfigError(
+                f"a mutant is served by the embedded target only, not {self.target}",
+                hint="judge 'embedded' with the mutant, or serve it yourself with "
+                "`ecs-conformance emulator --mutant NAME` and judge its URL",
+            )
 
 
 def _table() -> Iterator[tuple[str, Option, Any]]:
@@ -221,6 +336,12 @@ def _table() -> Iterator[tuple[str, Option, Any]]:
         if option is not None:
             assert f.default is not MISSING
             yield f.name, option, f.default
+
+
+def check_value(name: str, value: Any) -> str | None:
+    """What the table's check of option `name` says is wrong with `value`, or None."""
+    option = next(o for n, o, _ in _table() if n == name)
+    return None if option.check is None or value is None else option.check(value)
 
 
 def add_pytest_options(parser: Any) -> None:
@@ -250,6 +371,8 @@ def click_options(command: str, *, defaults: Mapping[str, object] | None = None)
             continue
         value = (defaults or {}).get(name, default)
         kwargs: dict[str, Any] = {"default": value, "help": option.help}
+        if option.check is not None:
+            kwargs["callback"] = _click_check(option.check)
         kwargs["show_default"] = value is not None and option.kind is not bool
         if option.kind is bool:
             kwargs["is_flag"] = True
@@ -261,6 +384,18 @@ def click_options(command: str, *, defaults: Mapping[str, object] | None = None)
             kwargs["type"] = option.kind
         out.append(click.option(option.cli_flag, name, **kwargs))
     return out
+
+
+def _click_check(check: Check) -> Callable[[Any, Any, Any], Any]:
+    def callback(ctx: Any, param: Any, value: Any) -> Any:
+        import click
+
+        problem = None if value is None else check(value)
+        if problem is not None:
+            raise click.BadParameter(f"{value} {problem}")
+        return value
+
+    return callback
 
 
 def option_args(values: Mapping[str, object], *, joined: bool = True) -> list[str]:

@@ -10,12 +10,15 @@ outcome of tests that declare requirements. Target-specific fixtures live in the
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import contextlib
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance.errors import ConfigError, ConformanceError
+from conformance.files import check_writable_dir
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED, Ledger, TestRecord
 from conformance.suite.options import SuiteOptions, add_pytest_options
 
@@ -31,6 +34,7 @@ __all__ = [
     "record_observation",
     "record_unjudged",
     "requirement_ids",
+    "stop_for_setup",
 ]
 
 LEDGER_KEY = pytest.StashKey[Ledger]()
@@ -43,6 +47,7 @@ _REASON_PROPERTY = "ecs_not_verified_reason"
 _FAILED_IDS_PROPERTY = "ecs_failed_requirements"
 _OBSERVATION_PROPERTY = "ecs_observation"
 _UNJUDGED_PROPERTY = "ecs_unjudged"
+_FAILURE_PROPERTY = "ecs_failure_reason"
 _MAX_EVIDENCE = 8000
 
 
@@ -57,15 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[LEDGER_KEY] = Ledger()
     options = SuiteOptions.from_pytest(config.getoption)
-    if options.example_db:
-        # Hypothesis keeps its example database under its home directory; pointing that at a
-        # shared folder is its documented way to share failures between runs.
-        from hypothesis.configuration import set_hypothesis_home_dir
-
-        set_hypothesis_home_dir(options.example_db)
+    try:
+        options.check()
+        if options.results is not None:
+            check_writable_dir(options.results.parent, what="--ecs-results")
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if options.mutant:
-        if options.target != "embedded":
-            raise pytest.UsageError("--ecs-mutant applies to the embedded target only")
         options = replace(options, behaviour=_mutant_behaviour(options.mutant))
     config.stash[OPTIONS_KEY] = options
     if options.target != "embedded" and config.getoption("numprocesses", None):
@@ -80,13 +83,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _mutant_behaviour(name: str) -> Behaviour:
-    from conformance.errors import ConfigError
     from conformance.mutants import get_mutant
 
     try:
         return get_mutant(name).behaviour
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def stop_for_setup() -> Iterator[None]:
+    """Turn a setup check's error into the session's end: a `ConfigError` is a usage error
+    (pytest exit 4, the message and hint, no traceback), any other of the toolkit's errors
+    (`TargetUnreachable`) ends the session with its exit code (3) before the first test."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except ConformanceError as exc:
+        pytest.exit(f"ecs-conformance: {exc}", returncode=exc.exit_code)
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:
@@ -152,6 +167,7 @@ def pytest_runtest_makereport(
     if call.excinfo is not None:
         from conformance.suite.failures import (
             failed_requirements_of,
+            failure_reason,
             not_verified_reason,
             reproduction_of,
         )
@@ -165,6 +181,14 @@ def pytest_runtest_makereport(
         reason = not_verified_reason(call.excinfo.value)
         if reason is not None:
             report.user_properties.append((_REASON_PROPERTY, reason))
+        elif report.failed:
+            said = failure_reason(call.excinfo.value, requirement_ids(item))
+            report.user_properties.append((_FAILURE_PROPERTY, said))
+            # pytest's short summary and its JUnit `message` show the crash line: the reason
+            # there, not `conformance.suite.failures.RequirementFailure: requirement ...`.
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None and hasattr(crash, "message"):
+                crash.message = said
     return report
 
 
@@ -186,7 +210,7 @@ class _Recorder:
         elif report.failed:
             outcome = FAILED
             evidence = self._redact(str(report.longrepr))[:_MAX_EVIDENCE]
-            reason = _first_failure_line(report)
+            reason = str(props.get(_FAILURE_PROPERTY) or _first_failure_line(report))
             reproduce = str(props.get(_REPRODUCE_PROPERTY, ""))
         else:
             outcome, reason, evidence = PASSED, "", ""

@@ -17,13 +17,14 @@ import json
 import secrets
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import yaml
 
-from conformance.errors import ConfigError, TargetUnreachable
+from conformance.errors import ConfigError, TargetUnreachable, did_you_mean
 from conformance.limits import MAX_BODY_BYTES
 from conformance.targets.base import NOT_FOUND_PREFIX, Condition, InstanceView, Unsupported
 from conformance.targets.http import HttpServerTarget, bounded_request
@@ -31,9 +32,11 @@ from conformance.targets.http import HttpServerTarget, bounded_request
 __all__ = [
     "ControlError",
     "ControlProvisioner",
+    "Fixtures",
     "FixturesProvisioner",
     "describe_instance",
     "fresh_instance_id",
+    "load_fixtures",
     "not_found_instance_id",
 ]
 
@@ -204,14 +207,22 @@ class ControlProvisioner:
             self._conn = None
 
     def available(self, status: str = "Running") -> bool:
-        """True when this URL speaks the control contract: a `PUT` of a random instance answers
-        200 with its view (a plain 404 proves nothing: any server says that)."""
+        """True when this URL speaks the control contract (`refusal()` is None)."""
+        return self.refusal(status) is None
+
+    def refusal(self, status: str = "Running") -> str | None:
+        """None when this URL speaks the control contract: a `PUT` of a random instance answers
+        200 with its view (a plain 404 proves nothing: any server says that). Else what it
+        did: `HTTP 401 Unauthorized`, `no answer: ...`."""
         iid = not_found_instance_id()
         try:
             code, data = self.request("PUT", "/instances/" + quote(iid, ""), {"Status": status})
-        except ControlError:
-            return False
-        return code == 200 and isinstance(data, Mapping) and data.get("InstanceId") == iid
+        except ControlError as exc:
+            return f"no answer: {str(exc).rpartition(': ')[2] or exc}"
+        if code == 200 and isinstance(data, Mapping) and data.get("InstanceId") == iid:
+            return None
+        named = data.get("Code") if isinstance(data, Mapping) else None
+        return f"HTTP {code}" + (f" {named}" if isinstance(named, str) else "")
 
     # -- Provisioner ------------------------------------------------------------------------
     def arrange(self, condition: Condition, instance_id: str | None = None) -> str:
@@ -258,14 +269,103 @@ class ControlProvisioner:
         return ""
 
 
-_FIXTURE_FIELDS = {
+_FIXTURE_FIELDS = (
     "InstanceId",
     "Status",
     "OperationLocks",
     "DiskStatus",
     "KmsKeyAccessible",
     "RegionId",
-}
+)
+_TOP_LEVEL_FIELDS = ("RegionId", "instances")
+_FIXTURES_HINT = (
+    "a fixtures file is `instances:` and, per instance, `- InstanceId: i-...` with its "
+    "`Status: Running` (see fixtures/example-fixtures.yaml)"
+)
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """A fixtures file as read: each instance's condition, id and region."""
+
+    path: Path
+    region_id: str | None
+    instances: tuple[tuple[Condition, str, str | None], ...]
+
+
+def load_fixtures(path: Path, statuses: Sequence[str] = ()) -> Fixtures:
+    """Read and check a fixtures file (docs/contracts.md#black-box-fixtures); `ConfigError`
+    naming the file, the line and what is wrong (an unknown field with the closest known
+    one). `statuses` are the ones the profile lists (empty: any string)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"cannot read the fixtures file {path}: {reason}") from None
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {problem}", hint=_FIXTURES_HINT) from None
+    except ValueError as exc:  # e.g. a date-like value that is no date
+        raise ConfigError(f"{path}: not valid YAML: {exc}", hint=_FIXTURES_HINT) from None
+    if not isinstance(data, dict) or not isinstance(data.get("instances"), list):
+        raise ConfigError(
+            f"{path}:1: a fixtures file is a mapping with an `instances` list "
+            "(docs/contracts.md#black-box-fixtures)",
+            hint=_FIXTURES_HINT,
+        )
+    _refuse_unknown(f"{path}:1", data, _TOP_LEVEL_FIELDS)
+    region = data.get("RegionId")
+    region_id = str(region) if region is not None else None
+    nodes = _instance_nodes(root)
+    found: list[tuple[Condition, str, str | None]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data["instances"]):
+        line = nodes[index] if index < len(nodes) else 0
+        where = f"{path}:{line}"
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"{where}: instance {index + 1} is not a mapping", hint=_FIXTURES_HINT
+            )
+        _refuse_unknown(where, item, _FIXTURE_FIELDS)
+        iid = item.get("InstanceId")
+        if not isinstance(iid, str) or not iid:
+            raise ConfigError(f"{where}: instance {index + 1} has no InstanceId string")
+        if iid in seen:
+            raise ConfigError(f"{where}: {iid} is listed twice")
+        seen.add(iid)
+        status = item.get("Status")
+        if not isinstance(status, str) or (statuses and status not in statuses):
+            allowed = ", ".join(statuses) or "a status string"
+            guess = did_you_mean(status, statuses) if isinstance(status, str) else ""
+            raise ConfigError(f"{where}: {iid} has Status {status!r}{guess}; expected {allowed}")
+        locks = item.get("OperationLocks", []) or []
+        if not isinstance(locks, list) or not all(isinstance(x, str) for x in locks):
+            raise ConfigError(f"{where}: {iid}: OperationLocks must be a list of strings")
+        disk = item.get("DiskStatus")
+        if disk is not None and not isinstance(disk, str):
+            raise ConfigError(f"{where}: {iid}: DiskStatus must be a string")
+        kms = item.get("KmsKeyAccessible", True)
+        if not isinstance(kms, bool):
+            raise ConfigError(f"{where}: {iid}: KmsKeyAccessible must be true or false")
+        region_item = item.get("RegionId")
+        cond = Condition(status, tuple(locks), disk, kms)
+        found.append((cond, iid, str(region_item) if region_item else region_id))
+    return Fixtures(path, region_id, tuple(found))
+
+
+def _refuse_unknown(where: str, mapping: Mapping[Any, Any], allowed: Sequence[str]) -> None:
+    unknown = sorted(str(k) for k in mapping if str(k) not in allowed)
+    if unknown:
+        guesses = "".join(did_you_mean(u, allowed) for u in unknown[:1])
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(unknown)}{guesses}; allowed: "
+            + ", ".join(allowed)
+        )
 
 
 class FixturesProvisioner:
@@ -302,60 +402,9 @@ class FixturesProvisioner:
 
     # -- loading ----------------------------------------------------------------------------
     def _load(self, path: Path, statuses: tuple[str, ...]) -> None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read the fixtures file {path}: {exc}") from None
-        try:
-            root = yaml.compose(text)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("instances"), list):
-            raise ConfigError(
-                f"{path}:1: a fixtures file is a mapping with an `instances` list "
-                "(docs/contracts.md#black-box-fixtures)",
-                hint="instances:\n  - InstanceId: i-...\n    Status: Running",
-            )
-        region = data.get("RegionId")
-        self.region_id = str(region) if region is not None else None
-        nodes = _instance_nodes(root)
-        found: list[tuple[Condition, str, str | None]] = []
-        seen: set[str] = set()
-        for index, item in enumerate(data["instances"]):
-            line = nodes[index] if index < len(nodes) else 0
-            where = f"{path}:{line}"
-            if not isinstance(item, dict):
-                raise ConfigError(f"{where}: instance {index + 1} is not a mapping")
-            unknown = sorted(set(map(str, item)) - _FIXTURE_FIELDS)
-            if unknown:
-                raise ConfigError(
-                    f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
-                    + ", ".join(sorted(_FIXTURE_FIELDS))
-                )
-            iid = item.get("InstanceId")
-            if not isinstance(iid, str) or not iid:
-                raise ConfigError(f"{where}: instance {index + 1} has no InstanceId string")
-            if iid in seen:
-                raise ConfigError(f"{where}: {iid} is listed twice")
-            seen.add(iid)
-            status = item.get("Status")
-            if not isinstance(status, str) or (statuses and status not in statuses):
-                allowed = ", ".join(statuses) or "a status string"
-                raise ConfigError(f"{where}: {iid} has Status {status!r}; expected {allowed}")
-            locks = item.get("OperationLocks", []) or []
-            if not isinstance(locks, list) or not all(isinstance(x, str) for x in locks):
-                raise ConfigError(f"{where}: {iid}: OperationLocks must be a list of strings")
-            disk = item.get("DiskStatus")
-            if disk is not None and not isinstance(disk, str):
-                raise ConfigError(f"{where}: {iid}: DiskStatus must be a string")
-            kms = item.get("KmsKeyAccessible", True)
-            if not isinstance(kms, bool):
-                raise ConfigError(f"{where}: {iid}: KmsKeyAccessible must be true or false")
-            region_item = item.get("RegionId")
-            cond = Condition(status, tuple(locks), disk, kms)
-            found.append((cond, iid, str(region_item) if region_item else self.region_id))
-        self.instances = tuple(found)
+        fixtures = load_fixtures(path, statuses)
+        self.region_id = fixtures.region_id
+        self.instances = fixtures.instances
 
     @property
     def instance_ids(self) -> frozenset[str]:

@@ -131,4 +131,4 @@ def test_a_pytest_command_is_synthesized_when_the_failure_has_none(
 def test_the_synthesized_command_names_a_server_url_target() -> None:
     target = model.TargetInfo("server", "http://10.0.0.1:8080")
     command = reproduction_command("conformance/suite/server/t.py::test_a", target=target)
-    assert shlex.split(command)[-2:] == ["--ecs-target", "http://10.0.0.1:8080"]
+    assert shlex.split(command)[-1] == "--ecs-target=http://10.0.0.1:8080"

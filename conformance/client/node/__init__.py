@@ -24,6 +24,7 @@ from conformance.client.contract import (
 
 __all__ = [
     "NODE_ADAPTER_DIR",
+    "PACKAGE",
     "ensure_installed",
     "install_dir",
     "is_installed",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 NODE_ADAPTER_DIR = Path(__file__).resolve().parent
+PACKAGE = "@alicloud/ecs20140526"
 _FILES = ("adapter.js", "package.json")
 _INSTALL_TIMEOUT_S = 600.0
 _MARKER = ".installed"

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.client.adapters import CommandAdapter
 from conformance.client.contract import AdapterUnavailable, ClientAdapter
-from conformance.client.registry import load_adapter
 from conformance.errors import ConfigError
 from conformance.limits import CircuitBreaker
 from conformance.spec.model import Spec
@@ -23,38 +23,53 @@ from conformance.suite.client.scenarios import special_instance_ids, success_sce
 from conformance.suite.client.scripted_server import LoopbackServer
 from conformance.suite.failures import not_verified
 from conformance.suite.options import SuiteOptions
-from conformance.suite.plugin import OPTIONS_KEY
+from conformance.suite.plugin import OPTIONS_KEY, stop_for_setup
+from conformance.suite.preflight import check_client, probe_command
 
-_ADAPTER_KEY = pytest.StashKey["ClientAdapter | AdapterUnavailable"]()
+_ADAPTER_KEY = pytest.StashKey["ClientAdapter | AdapterUnavailable | ConfigError"]()
+_PROBED_KEY = pytest.StashKey[bool]()
 _UNAVAILABLE = "unavailable"
 
 
-def _adapter(config: pytest.Config) -> ClientAdapter | AdapterUnavailable:
-    """Load the session's adapter once (at collection: its kind decides the server modes)."""
+def _adapter(config: pytest.Config) -> ClientAdapter | AdapterUnavailable | ConfigError:
+    """Load the session's adapter once (at collection: its kind decides the server modes); a
+    `ConfigError` is kept and raised once collection is over (`pytest_collection_finish`)."""
     if _ADAPTER_KEY not in config.stash:
+        from conformance.spec import load_spec
+
         options: SuiteOptions = config.stash[OPTIONS_KEY]
-        # docs/contracts.md#client-failures: a hang is a client failure; twice the per-request
-        # timeout (10 s by default), which every call also carries as its timeout hint
-        # (RebootCall.timeout_s), leaves a client room to answer first. The no-answer scenario
-        # waits longer (NO_ANSWER_WAIT_S): a client keeping its SDK's default timeouts passes.
-        timeout = 2 * options.timeout_s
         try:
-            loaded: ClientAdapter | AdapterUnavailable = load_adapter(
-                options.client, options.client_command, timeout_s=timeout
+            loaded: ClientAdapter | AdapterUnavailable | ConfigError = check_client(
+                options, load_spec(), probe=False
             )
-        except AdapterUnavailable as exc:
-            loaded = exc
         except ConfigError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            loaded = exc
         config.stash[_ADAPTER_KEY] = loaded
     return config.stash[_ADAPTER_KEY]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first test: an adapter that cannot be loaded, or a command that fails its
+    probe call, ends the session as a usage error (conformance.suite.preflight)."""
+    config = session.config
+    if config.option.collectonly or _ADAPTER_KEY not in config.stash:
+        return
+    adapter = config.stash[_ADAPTER_KEY]
+    with stop_for_setup():
+        if isinstance(adapter, ConfigError) and not isinstance(adapter, AdapterUnavailable):
+            raise adapter
+        if isinstance(adapter, CommandAdapter) and not config.stash.get(_PROBED_KEY, False):
+            from conformance.spec import load_spec
+
+            config.stash[_PROBED_KEY] = True
+            probe_command(adapter, load_spec(), config.stash[OPTIONS_KEY])
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "server_mode" not in metafunc.fixturenames:
         return
     adapter = _adapter(metafunc.config)
-    if isinstance(adapter, AdapterUnavailable):
+    if isinstance(adapter, ConfigError):  # AdapterUnavailable included
         modes = [_UNAVAILABLE]
     elif adapter.httpx_based:
         modes = [RespxServer.mode, LoopbackServer.mode]
@@ -65,7 +80,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     adapter = config.stash.get(_ADAPTER_KEY, None)
-    if adapter is not None and not isinstance(adapter, AdapterUnavailable):
+    if adapter is not None and not isinstance(adapter, ConfigError):
         adapter.close()
 
 
@@ -79,7 +94,7 @@ def server_mode(request: pytest.FixtureRequest) -> str:
 def client_adapter(pytestconfig: pytest.Config) -> ClientAdapter:
     """The adapter under test; every test is `not_verified` when it cannot run here."""
     adapter = _adapter(pytestconfig)
-    if isinstance(adapter, AdapterUnavailable):
+    if isinstance(adapter, ConfigError):  # unavailable here (a usage error stopped the session)
         not_verified(str(adapter))
     return adapter
 

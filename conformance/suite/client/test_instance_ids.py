@@ -29,12 +29,6 @@ def test_instance_id_arrives_exactly(
     repro = reproduce(ecs_options, request.node.name)
     count = 0
 
-    @settings(
-        max_examples=example_count(ecs_options, harness.adapter),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
     @given(instance_id=instance_ids())
     def check(instance_id: str) -> None:
         nonlocal count
@@ -56,6 +50,13 @@ def test_instance_id_arrives_exactly(
 
     if ecs_options.seed is not None:
         check = seed(ecs_options.seed)(check)
+    # Settings after `seed`, which would turn the example database off.
+    check = settings(
+        max_examples=example_count(ecs_options, harness.adapter),
+        deadline=None,
+        database=ecs_options.example_database(),
+        suppress_health_check=list(HealthCheck),
+    )(check)
     try:
         check()
     finally:

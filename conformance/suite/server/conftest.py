@@ -10,9 +10,12 @@ test. For a URL target the control API is `--ecs-control`, else `<URL>/_conforma
 answers, else the fixtures file, else none (most requirements are then `not_verified`, each
 with its reason).
 
-A target that cannot be reached ends the session with exit status 3 (`TargetUnreachable`,
-docs/command-line.md#exit-codes): the session fixture raises it, the first test reporting it stops
-the session, and `pytest_sessionfinish` turns the exit status into the error's exit code.
+Before the first test (`pytest_collection_finish`) the session checks its setup
+(`conformance.suite.preflight.check_server`): a bad fixtures file or option is a usage error
+(pytest exit 4, one message), a target or control API that does not answer ends the session
+with exit status 3 (`TargetUnreachable`, docs/command-line.md#exit-codes). A target that stops
+answering later is reported by the first test that meets it, which stops the session with exit
+status 3 too.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from conformance.errors import ConformanceError, TargetUnreachable
 from conformance.network import is_loopback_url
 from conformance.spec.model import Spec
 from conformance.suite.options import SuiteOptions, draw_seed
-from conformance.suite.plugin import OPTIONS_KEY, record_checks
+from conformance.suite.plugin import OPTIONS_KEY, record_checks, stop_for_setup
+from conformance.suite.preflight import ServerSetup, check_server
 from conformance.suite.server.harness import ServerContext, ServerHarness, variants_for
 from conformance.targets.base import Provisioner
 from conformance.targets.http import HttpServerTarget, SafetyGuard
 from conformance.targets.provisioners import ControlProvisioner, FixturesProvisioner
 
 SEED_KEY = pytest.StashKey[int]()
+SETUP_KEY = pytest.StashKey[ServerSetup]()
 _ABORT_KEY = pytest.StashKey[ConformanceError]()
 _SEED_PROPERTY = "ecs_seed"
 # How long a fixture instance rebooted by an earlier test may take to be back in its listed status,
@@ -74,6 +79,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SEED_KEY] = int(chosen)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Check the setup once the suite's tests are known, before the first of them runs."""
+    config = session.config
+    if config.option.collectonly or not any(
+        item.nodeid and _in_this_suite(item) for item in session.items
+    ):
+        return
+    from conformance.spec import load_spec
+
+    with stop_for_setup():
+        config.stash[SETUP_KEY] = check_server(config.stash[OPTIONS_KEY], load_spec())
+
+
+def _in_this_suite(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return getattr(module, "__name__", "").startswith(__package__ or "conformance.suite.server")
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """What the setup checks noticed (no control API, ...), above the first test."""
+    setup = config.stash.get(SETUP_KEY, None)
+    return [f"ecs-conformance: note: {note}" for note in setup.notes] if setup else []
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`variant`: every signature version x method the options ask for (default: all four)."""
     if "variant" not in metafunc.fixturenames:
@@ -83,7 +112,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _build_context(
-    spec: Spec, options: SuiteOptions, seed: int, stack: list[object]
+    spec: Spec, options: SuiteOptions, setup: ServerSetup, seed: int, stack: list[object]
 ) -> ServerContext:
     request_id_header = spec.profile.envelopes.request_id_header
     if options.target == "embedded":
@@ -105,6 +134,7 @@ def _build_context(
             version=spec.version,
             request_id_header=request_id_header,
         )
+        stack.append(target)
         control = ControlProvisioner(emulator.control_url, timeout_s=options.timeout_s)
         return ServerContext(
             spec,
@@ -125,41 +155,21 @@ def _build_context(
         version=spec.version,
         request_id_header=request_id_header,
     )
-    problem = target.probe()
-    if problem is not None:
-        raise TargetUnreachable(
-            f"the target {url} cannot be reached: {problem}",
-            hint="is the server running, and is --ecs-target its base URL?",
-        )
+    stack.append(target)
     provisioner: ControlProvisioner | FixturesProvisioner
-    if options.control:
+    if setup.control_url is not None:
         provisioner = ControlProvisioner(
-            options.control, token=options.control_token, timeout_s=options.timeout_s
+            setup.control_url, token=options.control_token, timeout_s=options.timeout_s
         )
-        if not provisioner.available():
-            raise TargetUnreachable(
-                f"the test-control API {options.control} does not answer "
-                "(docs/contracts.md#test-control)",
-                hint="check --ecs-control, or leave it out to use a fixtures file",
-            )
     else:
-        default = ControlProvisioner(
-            url.rstrip("/") + "/_conformance",
-            token=options.control_token,
-            timeout_s=options.timeout_s,
+        life = spec.lifecycle
+        provisioner = FixturesProvisioner(
+            options.fixtures,
+            target,
+            statuses=life.statuses,
+            disk_ok_status=life.disk_ok_status,
+            wait_s=_FIXTURE_WAIT_FACTOR * options.timeout_s,
         )
-        if options.fixtures is None and default.available():
-            provisioner = default
-        else:
-            default.close()
-            life = spec.lifecycle
-            provisioner = FixturesProvisioner(
-                options.fixtures,
-                target,
-                statuses=life.statuses,
-                disk_ok_status=life.disk_ok_status,
-                wait_s=_FIXTURE_WAIT_FACTOR * options.timeout_s,
-            )
     loopback = is_loopback_url(url)
     allowed: frozenset[str] | None = None
     if isinstance(provisioner, FixturesProvisioner) and not loopback:
@@ -181,19 +191,25 @@ def server_context(
 ) -> Iterator[ServerContext]:
     """The session's target, provisioner, oracle and seed."""
     stack: list[object] = []
+    setup = pytestconfig.stash.get(SETUP_KEY, None) or check_server(ecs_options, spec)
     try:
-        context = _build_context(spec, ecs_options, pytestconfig.stash[SEED_KEY], stack)
+        context = _build_context(spec, ecs_options, setup, pytestconfig.stash[SEED_KEY], stack)
     except ConformanceError:
         for item in stack:
-            item.stop()  # type: ignore[attr-defined]
+            _release(item)
         raise
     try:
         yield context
     finally:
-        context.target.close()
         context.provisioner.close()
         for item in stack:
-            item.stop()  # type: ignore[attr-defined]
+            _release(item)
+
+
+def _release(item: object) -> None:
+    stop = getattr(item, "stop", None) or getattr(item, "close", None)
+    if callable(stop):
+        stop()
 
 
 @pytest.fixture

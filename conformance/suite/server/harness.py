@@ -34,6 +34,7 @@ from conformance.targets.provisioners import ControlProvisioner, fresh_instance_
 
 if TYPE_CHECKING:
     import pytest
+    from hypothesis.database import ExampleDatabase
 
     from conformance.suite.options import SuiteOptions
 
@@ -99,9 +100,11 @@ class ServerContext:
     # Embedded target only: move the emulator's clock forward (no test sleeps through a reboot).
     shift_clock: Callable[[float], None] | None = None
     oracle: LifecycleOracle = field(init=False)
+    database: ExampleDatabase | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.oracle = LifecycleOracle(self.spec)
+        self.database = self.options.example_database()
 
     @property
     def has_control(self) -> bool:
@@ -179,18 +182,21 @@ class ServerHarness:
         self, *args: Any, scale: float = 1.0, **kwargs: Any
     ) -> Callable[[Callable[..., None]], Callable[[], None]]:
         """`@given` with the session's seed and settings: examples scaled from --ecs-examples,
-        no deadline (network), no example database, no health checks about slowness."""
+        no deadline (network), the `--ecs-example-db` database (replayed first, failures
+        saved), no health checks about slowness."""
 
         def wrap(fn: Callable[..., None]) -> Callable[[], None]:
-            configured = settings(
+            seeded = seed(self.context.seed)(given(*args, **kwargs)(fn))  # type: ignore[no-untyped-call]
+            # After `seed`, which would turn the database off: both hold (a global
+            # --hypothesis-seed, a reproduction's, still turns it off).
+            return settings(  # type: ignore[no-any-return]
                 max_examples=self.examples(scale),
                 deadline=None,
-                database=None,
+                database=self.context.database,
                 derandomize=False,
                 suppress_health_check=list(HealthCheck),
                 print_blob=False,
-            )(given(*args, **kwargs)(fn))  # type: ignore[no-untyped-call]
-            return seed(self.context.seed)(configured)  # type: ignore[no-any-return]
+            )(seeded)
 
         return wrap
 
@@ -199,7 +205,7 @@ class ServerHarness:
         base: dict[str, Any] = {
             "max_examples": self.examples(scale),
             "deadline": None,
-            "database": None,
+            "database": self.context.database,
             "suppress_health_check": list(HealthCheck),
             "print_blob": False,
         }
