@@ -60,6 +60,7 @@ def run_suite(suite_workdir: Path):  # type: ignore[no-untyped-def]
         extra: tuple[str, ...] = (),
         examples: int = 5,
         timeout: float = 240,
+        seed: str = "--hypothesis-seed=1",
     ) -> SuiteRun:
         results = suite_workdir / f"ledger-{next(counter)}.json"
         pyargs = [f"conformance.suite.server.{m}" for m in modules] or ["conformance.suite.server"]
@@ -72,7 +73,7 @@ def run_suite(suite_workdir: Path):  # type: ignore[no-untyped-def]
             f"--ecs-target={target}",
             f"--ecs-results={results}",
             f"--ecs-examples={examples}",
-            "--hypothesis-seed=1",
+            *([seed] if seed else []),
             "-q",
             "-p",
             "no:cacheprovider",

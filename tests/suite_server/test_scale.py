@@ -3,10 +3,12 @@ hypothesis example database keeps a failure for the next run."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 from conformance.config import EmulatorSettings
-from conformance.emulator import Behaviour, EmbeddedEmulator
+from conformance.emulator import EmbeddedEmulator
 
 MODULES = ("test_parameters", "test_dryrun", "test_errors")
 
@@ -43,15 +45,70 @@ def test_xdist_against_one_shared_url_target_is_refused(run_suite) -> None:  # t
     assert "need a target each" in run.output
 
 
-def test_shared_example_db_keeps_the_failure(run_suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _first_example(output: str) -> str:
+    """The DryRun/ForceStop values of the first failure the output shows (the harness notes
+    them in every failure of `test_any_spelling_of_true_is_a_boolean`)."""
+    match = re.search(r"DryRun=('[^']*') ForceStop=(None|'[^']*')", output)
+    assert match, output[-3000:]
+    return match.group(0)
+
+
+def test_a_failure_saved_in_the_example_db_is_the_first_example_of_the_next_run(
+    run_suite, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 (7): run 1 finds a failure and saves it under --ecs-example-db; run 2, with
+    another seed, replays it before generating anything (its first example is run 1's)."""
     db = tmp_path / "shared-db"
-    emu = EmbeddedEmulator(
-        EmulatorSettings(reboot_seconds=86400.0), behaviour=Behaviour(case_sensitive_booleans=True)
-    ).start()
-    try:
-        run = run_suite(emu.url, "test_parameters", extra=(f"--ecs-example-db={db}",))
-    finally:
-        emu.stop()
-    assert run.returncode == 1
-    saved = [p for p in db.rglob("*") if p.is_file() and p.name != ".gitignore"]
-    assert saved, "the failing examples were not saved in the shared database"
+    test = ("-k", "test_any_spelling_of_true_is_a_boolean", "--ecs-mutant=case-sensitive-booleans")
+    first = run_suite(
+        "embedded", "test_parameters", extra=(*test, f"--ecs-example-db={db}"), seed="--ecs-seed=1"
+    )
+    assert first.returncode == 1, first.output[-2000:]
+    assert list((db / "examples").rglob("*")), "nothing was saved in the example database"
+    found = _first_example(first.output)  # the shrunk example of run 1
+
+    verbose = ("-s", "--hypothesis-verbosity=verbose", f"--ecs-example-db={db}")
+    second = run_suite("embedded", "test_parameters", extra=(*test, *verbose), seed="--ecs-seed=2")
+    assert second.returncode == 1
+    assert _first_example(second.output) == found
+    # Without the database, the same seed starts elsewhere: the replay came from it.
+    fresh = run_suite(
+        "embedded",
+        "test_parameters",
+        extra=(*test, "-s", "--hypothesis-verbosity=verbose"),
+        seed="--ecs-seed=2",
+    )
+    assert _first_example(fresh.output) != found
+
+
+def test_the_lifecycle_machines_reproduction_fails_again(
+    run_suite,
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 (10): the state machine shrinks to one failing sequence (no
+    FlakyStrategyDefinition: the instances it picks no longer depend on their random ids), and
+    its printed reproduction, rerun, fails again (without shrinking, to keep this short)."""
+    mutant = "--ecs-mutant=no-state-precondition"
+    first = run_suite(
+        "embedded",
+        "test_lifecycle_machine",
+        extra=(mutant,),
+        examples=20,
+        seed="--hypothesis-seed=7",
+    )
+    assert first.returncode == 1, first.output[-2000:]
+    assert "Flaky" not in first.output, first.output[-3000:]
+    (record,) = [r for r in first.records if r["outcome"] == "failed"]
+    assert "state = LifecycleMachine()" in str(record["evidence"])
+    command = shlex.split(str(record["reproduce"]))
+    assert mutant in command and "--hypothesis-seed=7" in command
+    assert all(not a.startswith("--ecs-") or "=" in a for a in command)  # --ecs-x=value
+
+    fast = ("-p", "conformance.selftest.fastfail", "--hypothesis-profile=ecs-selftest-no-shrink")
+    again = run_suite(
+        "embedded",
+        "test_lifecycle_machine",
+        extra=(*command[command.index("-p") :], *fast),
+        seed="",
+    )
+    assert again.returncode == 1, again.output[-2000:]
+    assert [r["outcome"] for r in again.records] == ["failed"]
