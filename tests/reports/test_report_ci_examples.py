@@ -7,7 +7,10 @@ from pathlib import Path
 import yaml
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SUITE = "ecs-conformance server http://127.0.0.1:8080 --report-dir reports --waivers waivers.yaml"
+SUITE = (
+    "ecs-conformance server http://127.0.0.1:8080 --report-dir reports "
+    "--waivers examples/waivers.yaml --example-db .hypothesis"
+)
 EMULATOR = "ecs-conformance emulator --host 127.0.0.1 --port 8080 "
 
 
@@ -20,7 +23,7 @@ def test_github_workflow_runs_publishes_caches_and_gates() -> None:
     (job,) = workflow["jobs"].values()
     steps = job["steps"]
     runs = _run_lines(steps)
-    assert EMULATOR in runs and SUITE in runs
+    assert EMULATOR in runs and SUITE in " ".join(runs.replace("\\\n", " ").split())
     assert 'cat reports/summary.md >> "$GITHUB_STEP_SUMMARY"' in runs
     uses = {s.get("uses", "").split("@")[0]: s for s in steps}
     assert uses["actions/upload-artifact"]["if"] == "always()"
