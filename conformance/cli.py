@@ -30,7 +30,11 @@ from conformance.config import (
     emulator_credentials,
 )
 from conformance.errors import ConfigError, ConformanceError
-from conformance.selftest.defaults import DEFAULT_CLIENT_MAX_FAILURES, DEFAULT_EXAMPLES
+from conformance.selftest.defaults import (
+    DEFAULT_CLIENT_MAX_FAILURES,
+    DEFAULT_EXAMPLES,
+    DEFAULT_RUN_TIMEOUT_S,
+)
 
 if TYPE_CHECKING:
     from conformance.client.registry import AdapterEntry
@@ -552,8 +556,10 @@ def selftest(
         parallel=parallel,
         echo=_progress_echo(),
         include_clients=not no_clients,
-        # A faulty client's whole signature, not the first few failures only.
+        # A faulty client's whole signature, not the first few failures only (a client that
+        # hangs then costs its timeout on every test: such runs get longer).
         client_max_failures=None if update_signatures else DEFAULT_CLIENT_MAX_FAILURES,
+        timeout_s=_SIGNATURE_RUN_TIMEOUT_S if update_signatures else DEFAULT_RUN_TIMEOUT_S,
         signatures=None if update_signatures else load_signatures(),
         signatures_examples=signatures_examples(),
     )
@@ -563,6 +569,11 @@ def selftest(
     if update_signatures:
         _update_signatures(result, no_clients)
     sys.exit(0 if result.ok else 1)
+
+
+# `selftest --update-signatures` runs every faulty client to its end: the one that hangs costs
+# its adapter timeout on each of its ~50 tests.
+_SIGNATURE_RUN_TIMEOUT_S = 900.0
 
 
 def _update_signatures(result: Any, no_clients: bool) -> None:
