@@ -105,7 +105,7 @@ def run_selftest(
     emulator and of the reference client, which must pass (default: all; none without
     `include_variants`).
     `signatures` (made with `signatures_examples` examples) are compared with what each
-    subject failed when the run used as many (`SelftestResult.stale_signatures`).
+    subject failed when the run used as many (`SelftestResult.stale_signatures`, reported).
     Writes `<report_dir>/selftest.json` and returns the result; raises `ConfigError` only for
     bad arguments (a run that gives no verdict is recorded as such, not raised).
     """
