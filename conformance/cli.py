@@ -133,12 +133,15 @@ def requirements(level: str | None, as_json: bool) -> None:
 
     chosen = [r for r in load_spec().requirements if level is None or r.level == level]
     if as_json:
-        entries = [{**asdict(r), "client_only": r.client_only} for r in chosen]
+        entries = [
+            {**asdict(r), "strictness": r.strictness, "client_only": r.client_only} for r in chosen
+        ]
         click.echo(json.dumps(entries, indent=1, ensure_ascii=False))
         return
     width = max((len(r.id) for r in chosen), default=0)
     for r in chosen:
-        click.echo(f"{r.id:<{width}}  {r.level:<8} {r.kind:<14} {' '.join(r.text.split())}")
+        line = f"{r.id:<{width}}  {r.level:<8} {r.kind:<14} {r.strictness:<11}"
+        click.echo(f"{line} {' '.join(r.text.split())}")
     click.echo(f"{len(chosen)} requirements", err=True)
 
 

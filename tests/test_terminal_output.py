@@ -185,6 +185,8 @@ def test_requirements_lists_the_catalogue() -> None:
     assert {e["level"] for e in entries} == {"doc"}
     assert {e["id"] for e in entries} == {r.id for r in spec.requirements if r.level == "doc"}
     assert all(e["text"] and e["source"] for e in entries)
+    by_id = {r.id: r for r in spec.requirements}
+    assert all(e["strictness"] == by_id[e["id"]].strictness for e in entries)
 
 
 def test_no_color_turns_colours_off(tmp_path: Path) -> None:
