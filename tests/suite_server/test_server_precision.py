@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from conformance.spec import load_spec
 from conformance.suite.oracle import LifecycleOracle, ModelInstance
-from conformance.suite.server.schemathesis_run import check_requirement, error_code_verdict
+from conformance.suite.server.answers import error_code_verdict
+from conformance.suite.server.schemathesis_run import check_requirement
 from conformance.targets.base import Condition
 
 SPEC = load_spec()

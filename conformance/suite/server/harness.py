@@ -27,6 +27,7 @@ from conformance.suite.failures import (
 )
 from conformance.suite.options import pytest_command
 from conformance.suite.oracle import Expected, LifecycleOracle, ModelInstance
+from conformance.suite.server import answers
 from conformance.suite.strategies import passing_condition
 from conformance.targets.base import Condition, InstanceView, Provisioner, Unsupported
 from conformance.targets.http import Exchange, HttpServerTarget
@@ -458,15 +459,8 @@ class ServerHarness:
         documented status and only its message differs from the rows (else [])."""
         if expected.kind != "error" or r is None or r.code not in expected.codes:
             return []
-        ids: list[str] = []
-        statuses = set()
-        for row in self.spec.errors:
-            if row.code != r.code:
-                continue
-            statuses.add(row.http_status)
-            base = f"doc.error.{row.http_status}.{row.code}"
-            ids.append(base if not ids else f"{base}.message-{len(ids) + 1}")
-        return ids if r.status in statuses else []
+        statuses = {row.http_status for row in self.spec.errors if row.code == r.code}
+        return answers.error_row_ids(self.spec, r.code) if r.status in statuses else []
 
     def expect_error(
         self, requirement_ids: str | Sequence[str], codes: Sequence[str] | str, exchange: Exchange
@@ -506,34 +500,20 @@ class ServerHarness:
     ) -> None:
         """Fail unless the answer is a 4xx/5xx error envelope with every documented field."""
         self.answered(requirement_ids, exchange)
-        r = exchange.response
-        assert r is not None
-        fields = self.spec.profile.envelopes.error_fields
-        data = r.data or {}
-        missing = [f for f in fields if f not in data]
-        if not 400 <= r.status < 600 or missing:
+        assert exchange.response is not None
+        wrong = answers.error_envelope_mismatch(self.spec, exchange.response)
+        if wrong is not None:
             raise self.fail(
                 requirement_ids,
-                expected=f"HTTP 4xx/5xx with fields {', '.join(fields)}",
-                received=f"HTTP {r.status}"
-                + (f", missing {', '.join(missing)}" if missing else ""),
+                expected=wrong.expected,
+                received=wrong.received,
                 exchange=exchange,
             )
 
     def content_type_ok(self, requirement: str, got: str | None, wanted: str) -> tuple[bool, str]:
-        """Does Content-Type `got` meet `wanted` as strictly as `requirement` is held? `exact`
-        (and an sdk fact whose clients compare the whole header, such as the XML error type):
-        the whole value, spaces and case aside; `observable`: the media type, which is all the
-        official clients read for it. Returns the verdict and what was expected, as text."""
-
-        def norm(value: str) -> str:
-            return value.replace(" ", "").lower()
-
-        strict = self.spec.requirement(requirement).strictness
-        if strict == "observable" and requirement != "interop.content-type.xml-exact":
-            media = norm(wanted).split(";")[0]
-            return norm(got or "").split(";")[0] == media, f"{media} (any parameters)"
-        return norm(got or "") == norm(wanted), wanted
+        """Does Content-Type `got` meet `wanted` as strictly as `requirement` is held?
+        (`answers.content_type_verdict`.)"""
+        return answers.content_type_verdict(self.spec, requirement, got, wanted)
 
     def check(
         self,
@@ -578,7 +558,7 @@ class ServerHarness:
     ) -> None:
         """Observe envelope fields beyond the `documented` ones (no source forbids them)."""
         r = exchange.response
-        extra = sorted(set((r.data or {}) if r is not None else ()) - set(documented))
+        extra = answers.extra_fields(documented, r) if r is not None else []
         if extra:
             self.observe_unsourced(
                 "extra-field",

@@ -12,9 +12,8 @@
 * `CHECKS`: schemathesis' own status-code, content-type, response-schema, server-error and
   negative-data checks; `check_requirement` names the requirement a failed one supports (or
   none: an observation).
-* `error_code_verdict`: the RPC-style judgement of an error answer's `Code` against the codes
-  the spec documents for its HTTP status (`x-error-codes`): a source's contradiction fails,
-  a code no source lists is an observation.
+* the RPC-style judgement of an error answer's `Code` against the codes the spec documents
+  for its HTTP status is `answers.error_code_verdict`, shared with the checking proxy.
 * `call_case(case, target)`: sends a generated case through the target's own transport, so
   schemathesis' requests share its bounds (total deadline, body cap) and its circuit breaker
   instead of reading whole answers without limit.
@@ -26,7 +25,6 @@ import copy
 import http.client
 import itertools
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -271,17 +269,6 @@ def call_case(case: Any, target: HttpServerTarget) -> tuple[Response | None, Exc
     return response, exchange
 
 
-def _error_patterns(spec: Spec) -> dict[int, list[re.Pattern[str]]]:
-    out: dict[int, list[re.Pattern[str]]] = {}
-    for method in spec.openapi["paths"]["/"].values():
-        for status, response in (method.get("responses") or {}).items():
-            for entry in response.get("x-error-codes") or []:
-                pattern = re.escape(str(entry["code"]))
-                pattern = re.sub(r"\\\{[A-Za-z_]+\\\}", "[A-Za-z]+", pattern)
-                out.setdefault(int(status), []).append(re.compile(pattern))
-    return out
-
-
 CHECKS = (
     status_code_conformance,
     content_type_conformance,
@@ -318,23 +305,3 @@ def check_requirement(check_name: str, status: int) -> str | None:
     if check_name == "response_schema_conformance":
         return "protocol.envelope.success" if status < 400 else "protocol.envelope.error"
     raise KeyError(f"no requirement is mapped for the schemathesis check {check_name!r}")
-
-
-def error_code_verdict(spec: Spec, status: int, code: str | None) -> tuple[str | None, str]:
-    """Judge an error answer's `Code` for HTTP `status`: `(requirement, text)` when a source
-    contradicts it (no Code at all breaks the error envelope; a code the document lists, at a
-    status none of its rows gives, breaks that row), `(None, text)` for an observation (a code
-    the sources do not list), `(None, "")` when it is documented for that status."""
-    if status < 400:
-        return None, ""
-    patterns = _error_patterns(spec)
-    if code is None:
-        return "protocol.envelope.error", f"HTTP {status} without an error Code"
-    if any(p.fullmatch(code) for p in patterns.get(status, [])):
-        return None, ""
-    rows = [r for r in spec.errors if r.code == code]
-    if rows:
-        listed = sorted({r.http_status for r in rows})
-        rid = f"doc.error.{rows[0].http_status}.{code}"
-        return rid, f"HTTP {status} with Code {code}, which the document gives for {listed}"
-    return None, f"HTTP {status} with Code {code}: a code the sources do not list for {status}"

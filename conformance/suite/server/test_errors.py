@@ -9,6 +9,7 @@ from conformance.spec import load_spec
 from conformance.spec.model import Spec
 from conformance.suite import strategies as S
 from conformance.suite.oracle import ModelInstance
+from conformance.suite.server.answers import error_rows_with_ids
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.base import Condition, Unsupported
 from conformance.targets.provisioners import describe_instance
@@ -27,13 +28,8 @@ def _rows(spec: Spec) -> list[tuple[str, str, tuple[str, ...]]]:
     """`(code, requirement id, extra ids)` for each documented error row, in table order."""
     known = {r.id for r in spec.requirements}
     condition_of = {code: name for name, code in spec.conditions.items()}
-    seen: dict[str, int] = {}
     out = []
-    for row in spec.errors:
-        seen[row.code] = seen.get(row.code, 0) + 1
-        rid = f"doc.error.{row.http_status}.{row.code}"
-        if seen[row.code] > 1:
-            rid += f".message-{seen[row.code]}"
+    for row, rid in error_rows_with_ids(spec):
         if rid not in known:
             continue
         extra = _CONDITION_REQUIREMENTS.get(condition_of.get(row.code, ""), ())

@@ -14,6 +14,7 @@ from schemathesis.core.failures import FailureGroup
 
 from conformance.spec import load_spec
 from conformance.suite import strategies as S
+from conformance.suite.server.answers import error_code_verdict
 from conformance.suite.server.harness import ServerHarness
 from conformance.suite.server.schemathesis_run import (
     CHECKS,
@@ -21,7 +22,6 @@ from conformance.suite.server.schemathesis_run import (
     call_case,
     case_strategies,
     check_requirement,
-    error_code_verdict,
     load_schema,
     signing_auth,
 )
