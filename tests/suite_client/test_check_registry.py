@@ -57,3 +57,26 @@ def test_a_case_judges_only_the_calls_it_names() -> None:
     call = RebootCall("127.0.0.1:1", "i-1", "id", "secret", dry_run=True)
     assert case.judges(call)
     assert not case.judges(RebootCall("127.0.0.1:1", "i-1", "id", "secret"))
+
+
+def test_a_check_that_compares_requests_names_its_key() -> None:
+    """Only the nonce check compares requests with each other; its key is the nonce, from the
+    parameter or (V3) the header."""
+    across = {c.requirement: c.check.across for c in checks.cases(SPEC) if c.check.across}
+    assert set(across) == {"protocol.nonce.unique"}
+    v2 = checks.view(_request(query=b"Action=RebootInstance&SignatureNonce=abc"), SPEC)
+    assert across["protocol.nonce.unique"](v2) == "abc"
+
+
+def test_only_the_signature_checks_need_the_secret() -> None:
+    keyed = sorted(c.requirement for c in checks.cases(SPEC) if c.check.keyed)
+    assert keyed == ["protocol.signature.v2", "protocol.signature.v3"]
+    v2 = checks.view(_request(query=b"AccessKeyId=AK1&Action=RebootInstance"), SPEC)
+    assert checks.access_key_id(v2) == "AK1"
+
+
+def test_a_boolean_never_sent_is_not_judged() -> None:
+    with pytest.raises(checks.NotJudged, match="no request carries ForceStop"):
+        _case("doc.param.ForceStop.type").run(_context(_request()))
+    sent = _request(query=b"Action=RebootInstance&ForceStop=1")
+    assert [p.received for p in _case("doc.param.ForceStop.type").run(_context(sent))] == ["'1'"]

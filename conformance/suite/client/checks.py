@@ -14,6 +14,12 @@ the requirement is about) it raises `NotJudged(reason)`, which the test reports 
     @check("protocol.method.{method}", over=lambda spec: [{"method": "GET"}, ...])
     def method_is_allowed(ctx: CheckContext, method: str) -> list[Problem]: ...
 
+A check judges each request by itself unless it says otherwise: one that compares requests
+with each other names the key it compares on (`across=`, e.g. the nonce), so that a judge that
+sees requests one at a time (the checking proxy) hands it, with each request, the earlier one
+that had the same key; one that verifies with the session's secret says so (`keyed=True`):
+a request signed with another AccessKeyId cannot be judged by it.
+
 Parsing and signature verification reuse the shared protocol code (`conformance.protocol.wire`,
 `.gateway`): no canonicalisation or HMAC is written here (protocol code exists once).
 """
@@ -50,10 +56,12 @@ __all__ = [
     "Problem",
     "RequestCheck",
     "RequestView",
+    "access_key_id",
     "call_field",
     "cases",
     "check",
     "instance_id_problems",
+    "nonce_of",
     "view",
 ]
 
@@ -148,17 +156,23 @@ class CheckContext:
 CheckFunction = Callable[..., list[Problem]]
 Params = Callable[[Spec], Iterable[Mapping[str, str]]]
 Judges = Callable[["RebootCall", Mapping[str, str]], bool]
+Key = Callable[[RequestView], str | None]
 
 
 @dataclass(frozen=True)
 class RequestCheck:
     """A registered check: the requirement id it verifies (a template over the parameters
-    `over` draws from the spec), the function, and which calls it judges (default: all)."""
+    `over` draws from the spec), the function, which calls it judges (default: all: `judges`
+    reads what the call asked for, which only the client suite knows), the key it compares
+    requests on (`across`, None: each request is judged alone) and whether it verifies with
+    the session's secret (`keyed`)."""
 
     requirement: str
     function: CheckFunction
     over: Params | None = None
     judges: Judges | None = None
+    across: Key | None = None
+    keyed: bool = False
 
     def cases(self, spec: Spec) -> list[CheckCase]:
         """One case per parameter set (one case when the check takes none)."""
@@ -194,7 +208,12 @@ CHECKS: list[RequestCheck] = []
 
 
 def check(
-    requirement: str, *, over: Params | None = None, judges: Judges | None = None
+    requirement: str,
+    *,
+    over: Params | None = None,
+    judges: Judges | None = None,
+    across: Key | None = None,
+    keyed: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check for `requirement` (an id, or a template over `over`'s parameters).
     A requirement registered twice is refused at import, like schemathesis' registry."""
@@ -205,7 +224,7 @@ def check(
             raise ValueError(f"a check for {requirement!r} is already registered")
         if fields_named and over is None:
             raise ValueError(f"{requirement!r} names parameters; give `over`")
-        CHECKS.append(RequestCheck(requirement, function, over, judges))
+        CHECKS.append(RequestCheck(requirement, function, over, judges, across, keyed))
         return function
 
     return register
@@ -214,6 +233,23 @@ def check(
 def cases(spec: Spec) -> list[CheckCase]:
     """Every case of every registered check for `spec`, in registration order."""
     return [case for c in CHECKS for case in c.cases(spec)]
+
+
+def access_key_id(v: RequestView) -> str | None:
+    """The AccessKeyId a request is signed with (V2 parameter, V3 Credential), or None."""
+    if v.v3:
+        try:
+            return parse_authorization_v3(v.headers.get("authorization", "")).access_key_id
+        except SignatureFormatError:
+            return None
+    values = v.values("AccessKeyId")
+    return values[0] if len(values) == 1 else None
+
+
+def nonce_of(v: RequestView) -> str | None:
+    """The request's SignatureNonce (V3: its header too), when it gives exactly one."""
+    values = set(v.value("SignatureNonce", "x-acs-signature-nonce" if v.v3 else None))
+    return next(iter(values)) if len(values) == 1 else None
 
 
 def call_field(parameter: str) -> str:
@@ -334,7 +370,7 @@ def version_is_the_api_version(ctx: CheckContext) -> list[Problem]:
     )
 
 
-@check("protocol.signature.{version}", over=_signature_versions)
+@check("protocol.signature.{version}", over=_signature_versions, keyed=True)
 def signature_is_valid(ctx: CheckContext, version: str) -> list[Problem]:
     """Every request is signed, and the shared gateway verifies the `version` signatures the
     client made; not judged when it never signs with `version`."""
@@ -451,7 +487,7 @@ def v2_names_the_documented_algorithm(ctx: CheckContext) -> list[Problem]:
     return problems
 
 
-@check("protocol.nonce.unique")
+@check("protocol.nonce.unique", across=nonce_of)
 def nonce_differs_across_calls(ctx: CheckContext) -> list[Problem]:
     """Every request carries a nonce no other request carried."""
     seen: set[str] = set()
@@ -507,12 +543,15 @@ def no_duplicate_or_contradictory_parameters(ctx: CheckContext) -> list[Problem]
 
 @check("doc.param.{name}.type", over=_booleans)
 def boolean_is_a_wire_boolean(ctx: CheckContext, name: str) -> list[Problem]:
-    """Every value sent for the boolean parameter `name` is a wire boolean."""
+    """Every value sent for the boolean parameter `name` is a wire boolean; not judged when
+    no request carries `name` (no value, no evidence)."""
     parse = ctx.spec.profile.booleans.parse
+    sent = [(v, value) for v in ctx.views for value in v.values(name)]
+    if not sent:
+        raise NotJudged(f"no request carries {name}")
     return [
         Problem("true or false (any case)", repr(value), v.request)
-        for v in ctx.views
-        for value in v.values(name)
+        for v, value in sent
         if parse(value) is None
     ]
 
