@@ -28,6 +28,8 @@ from conformance.protocol.envelopes import WireResponse
 from conformance.spec.model import ErrorRow, Spec
 
 __all__ = [
+    "DRYRUN_PASSES",
+    "STATUS_AND_CODE",
     "XML_EXACT_REQUIREMENT",
     "Mismatch",
     "content_type_verdict",
@@ -44,6 +46,10 @@ __all__ = [
 
 XML_EXACT_REQUIREMENT = "interop.content-type.xml-exact"
 """An `sdk` fact whose clients compare the whole Content-Type header (`content_type_verdict`)."""
+STATUS_AND_CODE = "interop.error.status-and-code"
+"""An error carries its documented HTTP status and its Code in the body, both."""
+DRYRUN_PASSES = ("doc.dryrun.passes", "protocol.dryrun.outcome", "doc.param.DryRun.value.true")
+"""What a DryRun=true call answered with the DryRun outcome (its status and message) verifies."""
 
 
 @dataclass(frozen=True)

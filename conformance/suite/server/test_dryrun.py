@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from conformance.suite import strategies as S
 from conformance.suite.oracle import ModelInstance
+from conformance.suite.server.answers import DRYRUN_PASSES
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.base import Condition
 
-PASSES = ("doc.dryrun.passes", "protocol.dryrun.outcome", "doc.param.DryRun.value.true")
+PASSES = DRYRUN_PASSES
 NO_SIDE_EFFECTS = "doc.dryrun.no-side-effects"
 LIKE_THE_CALL = ("doc.dryrun.fails-like-the-call", "protocol.dryrun.outcome")
 

@@ -9,12 +9,11 @@ from conformance.spec import load_spec
 from conformance.spec.model import Spec
 from conformance.suite import strategies as S
 from conformance.suite.oracle import ModelInstance
-from conformance.suite.server.answers import error_rows_with_ids
+from conformance.suite.server.answers import STATUS_AND_CODE, error_rows_with_ids
 from conformance.suite.server.harness import ServerHarness, Variant
 from conformance.targets.base import Condition, Unsupported
 from conformance.targets.provisioners import describe_instance
 
-STATUS_AND_CODE = "interop.error.status-and-code"
 # Profile conditions that have a requirement of their own besides the error row.
 _CONDITION_REQUIREMENTS = {
     "lock_security": ("doc.lock.security",),
