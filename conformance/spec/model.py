@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -413,7 +414,12 @@ class Spec:
 
     # -- requirements -----------------------------------------------------------------------
     def requirement(self, requirement_id: str) -> Requirement:
-        for r in self.requirements:
-            if r.id == requirement_id:
-                return r
-        raise KeyError(f"no requirement {requirement_id!r} in the catalogue")
+        found = self._requirements_by_id.get(requirement_id)
+        if found is None:
+            raise KeyError(f"no requirement {requirement_id!r} in the catalogue")
+        return found
+
+    @cached_property
+    def _requirements_by_id(self) -> Mapping[str, Requirement]:
+        # Looked up per exchange by the checking proxy: an index rather than a scan.
+        return {r.id: r for r in self.requirements}

@@ -30,6 +30,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from conformance.config import Credentials
@@ -99,7 +100,15 @@ class RequestView:
 
     def values(self, name: str) -> list[str]:
         """Every value given for parameter `name`, query first, then body."""
-        return [v for k, v in (*self.query, *self.body) if k == name]
+        return list(self._by_name.get(name, ()))
+
+    @cached_property
+    def _by_name(self) -> Mapping[str, tuple[str, ...]]:
+        # Every check asks for a few names: one pass over the parameters, not one per name.
+        out: dict[str, list[str]] = {}
+        for k, v in (*self.query, *self.body):
+            out.setdefault(k, []).append(v)
+        return {k: tuple(v) for k, v in out.items()}
 
     def value(self, name: str, header: str | None = None) -> list[str]:
         """Values of `name` in the parameters, plus the V3 header carrying it, if any."""
@@ -304,16 +313,20 @@ def instance_id_problems(v: RequestView, expected: str, name: str) -> list[Probl
     return []
 
 
-def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list[Problem]:
-    spec, credentials = ctx.spec, ctx.credentials
-    action = (v.value("Action", "x-acs-action") or [spec.action])[0]
-    api_version = (v.value("Version", "x-acs-version") or [spec.version])[0]
-    # Only the signature is judged here: nonces, timestamps, the Action/Version values, the V2
-    # algorithm names and the V3 SignedHeaders list have their own checks (one cause, one
-    # failure), so the gateway accepts whatever the client claimed about them.
+_GATEWAYS: dict[tuple[int, Credentials, str, str], tuple[Spec, Gateway]] = {}
+_MAX_GATEWAYS = 64
+
+
+def _signature_gateway(spec: Spec, credentials: Credentials, action: str, version: str) -> Gateway:
+    """The shared gateway that verifies signatures only, built once per spec, key and claimed
+    Action/Version (the checking proxy verifies every request it forwards)."""
+    key = (id(spec), credentials, action, version)
+    hit = _GATEWAYS.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     gateway = Gateway(
         {credentials.access_key_id: credentials.access_key_secret},
-        {action: api_version},
+        {action: version},
         spec.gateway_errors,
         spec.profile,
         check_nonces=False,
@@ -321,6 +334,20 @@ def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list
         check_signature_method=False,
         check_signed_headers=False,
     )
+    if len(_GATEWAYS) >= _MAX_GATEWAYS:  # claimed Actions/Versions are the client's choice
+        _GATEWAYS.clear()
+    _GATEWAYS[key] = (spec, gateway)
+    return gateway
+
+
+def _signature_problems(v: RequestView, ctx: CheckContext, version: str) -> list[Problem]:
+    spec, credentials = ctx.spec, ctx.credentials
+    action = (v.value("Action", "x-acs-action") or [spec.action])[0]
+    api_version = (v.value("Version", "x-acs-version") or [spec.version])[0]
+    # Only the signature is judged here: nonces, timestamps, the Action/Version values, the V2
+    # algorithm names and the V3 SignedHeaders list have their own checks (one cause, one
+    # failure), so the gateway accepts whatever the client claimed about them.
+    gateway = _signature_gateway(spec, credentials, action, api_version)
     r = v.request
     try:
         gateway.authenticate(r.method, r.raw_query, r.headers, r.body)
