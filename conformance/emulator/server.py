@@ -30,20 +30,26 @@ from conformance.errors import ConfigError, TargetUnreachable
 from conformance.network import is_loopback
 from conformance.spec.model import Spec
 
-__all__ = ["EmbeddedEmulator", "check_bind", "serve"]
+__all__ = ["EmbeddedEmulator", "check_bind", "serve", "uvicorn_options"]
 
 _START_TIMEOUT = 10.0
 
 
 def _uvicorn_choices(settings: EmulatorSettings) -> dict[str, Any]:
+    return uvicorn_options(settings.request_timeout_s, settings.keep_alive_s)
+
+
+def uvicorn_options(request_timeout_s: float, keep_alive_s: int) -> dict[str, Any]:
     """uvicorn's loop and protocol ("auto": httptools/uvloop where importable, else
-    h11/asyncio), the protocol wrapped so that slow or silent connections are closed."""
+    h11/asyncio), the protocol wrapped so that a connection must deliver each request whole
+    within `request_timeout_s` (slow or silent connections are closed), and idle kept-alive
+    connections closed after `keep_alive_s`. The emulator and the checking proxy serve so."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     return {
         "loop": "auto",
-        "http": _with_request_deadline(AutoHTTPProtocol, settings.request_timeout_s),
-        "timeout_keep_alive": settings.keep_alive_s,
+        "http": _with_request_deadline(AutoHTTPProtocol, request_timeout_s),
+        "timeout_keep_alive": keep_alive_s,
     }
 
 
