@@ -24,6 +24,7 @@ from conformance.waivers import Waiver
 __all__ = [
     "DISTRIBUTION",
     "SCHEMA_VERSION",
+    "TARGET_KINDS",
     "Counts",
     "ObservationEntry",
     "RequirementResult",
@@ -40,6 +41,9 @@ __all__ = [
 
 DISTRIBUTION = "ecs-reboot-conformance"
 SCHEMA_VERSION = 1  # bump with every incompatible change of conformance.schema.json
+# What a report judged: a server (server suite), a client (client suite), or the traffic
+# between them (the checking proxy: both sides, passively).
+TARGET_KINDS = ("server", "client", "traffic")
 _K_WORD = re.compile(r"[\w:+\-.\[\]\\/]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters XML 1.0 cannot carry (and no report needs): C0 controls except tab and newline.
@@ -61,7 +65,8 @@ class SpecInfo:
 
 @dataclass(frozen=True)
 class TargetInfo:
-    """What was judged: `kind` server|client, a display `name`, an optional `fingerprint`."""
+    """What was judged: `kind` server|client|traffic, a display `name`, an optional
+    `fingerprint`."""
 
     kind: str
     name: str
@@ -232,8 +237,8 @@ def build_report(
     document's sentences, test names and waivers cannot carry the secret and are kept as is.
     Raises `ConfigError` when a waiver names an unknown requirement id.
     """
-    if kind not in ("server", "client"):
-        raise ValueError(f"target kind must be 'server' or 'client', not {kind!r}")
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"target kind must be one of {', '.join(TARGET_KINDS)}, not {kind!r}")
     today = today or datetime.now(UTC).date()
 
     def plain(text: str) -> str:
