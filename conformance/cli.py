@@ -518,6 +518,104 @@ def _install(entry: AdapterEntry) -> None:
     click.echo(f"installed in {time.monotonic() - t0:.0f} s")
 
 
+# -- proxy --------------------------------------------------------------------------------------
+@main.command()
+@_options(
+    "proxy",
+    click.option(
+        "--upstream",
+        required=True,
+        help="base URL to forward to (a gateway, an emulator, the service), or 'embedded' "
+        "(the reference emulator, in-process)",
+    ),
+    click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on"),
+    click.option("--port", default=8081, show_default=True, type=int, help="0: a free one"),
+    click.option(
+        "--listen-any", is_flag=True, help="allow a --host that is not loopback (refused without)"
+    ),
+    click.option("--report-dir", default="reports/traffic", show_default=True, type=Path),
+    _WAIVERS,
+    click.option(
+        "--duration",
+        default=None,
+        type=click.FloatRange(min=0, min_open=True),
+        help="stop after S seconds [default: at SIGINT or SIGTERM]",
+    ),
+    click.option("--live", is_flag=True, help="print one line per exchange as it is judged"),
+    timeout_s=30.0,
+)
+@_friendly
+def proxy(
+    upstream: str,
+    host: str,
+    port: int,
+    listen_any: bool,
+    report_dir: Path,
+    waivers: Path | None,
+    duration: float | None,
+    live: bool,
+    access_key_id: str | None,
+    access_key_secret: str | None,
+    timeout_s: float,
+) -> None:
+    """A checking proxy: forward every request to the upstream and judge, passively, each
+    request against the client-side requirements and each answer against the server-side
+    ones; write the reports when stopped (SIGINT, SIGTERM, or --duration)."""
+    import threading
+
+    from conformance.processes import Interrupted, stop_on_signals
+    from conformance.proxy.service import EMBEDDED, CheckingProxy, ProxySettings
+    from conformance.reports import write_reports
+
+    credentials = credentials_from_env(access_key_id, access_key_secret)
+    credentials.check_redactable()
+    waiver_list = _load_waivers(waivers)
+    if upstream != EMBEDDED:
+        from conformance.runner import check_reachable
+
+        check_reachable(upstream)
+    settings = ProxySettings(
+        upstream=upstream,
+        host=host,
+        port=port,
+        credentials=credentials,
+        timeout_s=timeout_s,
+        listen_any=listen_any,
+    )
+    echo = (lambda line: click.echo("  " + credentials.redact(line))) if live else None
+    checking = CheckingProxy(settings, live=echo)
+    checking.start()
+    signal_name = None
+    try:
+        click.echo(
+            f"checking proxy on {checking.url} -> {checking.upstream_url}"
+            + (" (the embedded reference emulator)" if upstream == EMBEDDED else "")
+        )
+        click.echo(
+            f"  point clients at endpoint {checking.host_port} (protocol http); AccessKeyId "
+            f"{credentials.access_key_id}; "
+            + (
+                f"stops after {duration:g} s"
+                if duration
+                else "stop it with Ctrl-C (SIGINT) or SIGTERM"
+            )
+        )
+        with stop_on_signals():
+            threading.Event().wait(duration)
+    except Interrupted as exc:
+        signal_name = str(exc)
+    finally:
+        checking.stop()
+    report = checking.report(name=f"proxy to {upstream}", waivers=waiver_list)
+    write_reports(report, report_dir)
+    click.echo(f"stopped ({signal_name or 'duration reached'}): {checking.judge.stats_line()}")
+    for side in ("client", "server"):
+        for rid, reason in checking.judge.failures(side):
+            click.secho(f"  {side}-side FAILED {rid}: {credentials.redact(reason)}", fg="red")
+    _print_summary([report], report_dir)
+    sys.exit(report.exit_code)
+
+
 # -- selftest -----------------------------------------------------------------------------------
 @main.command()
 @_options(

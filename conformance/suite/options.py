@@ -49,6 +49,7 @@ __all__ = [
 _GROUP = ("ecs-conformance", "ECS RebootInstance conformance suite")
 _KEY = "ecs-option"
 _SERVER, _CLIENT, _SUITES = ("server",), ("client",), ("server", "client")
+_PROXY = ("proxy",)  # the checking proxy judges with the suites' credentials and deadline
 _RUN = (*_SUITES, "run")
 _ALL = (*_RUN, "selftest")
 
@@ -179,14 +180,14 @@ class SuiteOptions:
         None,
         "--ecs-access-key-id",
         "AccessKey ID [default: $ALIBABA_CLOUD_ACCESS_KEY_ID, then testid]",
-        commands=_SUITES,
+        commands=(*_SUITES, *_PROXY),
         environment=True,
     )
     access_key_secret: str | None = _option(
         None,
         "--ecs-access-key-secret",
         "AccessKey secret [default: $ALIBABA_CLOUD_ACCESS_KEY_SECRET, then testsecret]",
-        commands=_SUITES,
+        commands=(*_SUITES, *_PROXY),
         environment=True,
         secret=True,
     )
@@ -212,7 +213,7 @@ class SuiteOptions:
         "--ecs-timeout",
         "total time of one request (s): connect, send and the whole answer",
         kind=float,
-        commands=_SUITES,
+        commands=(*_SUITES, *_PROXY),
         check=_positive,
     )
     client: str | None = _option(
@@ -264,6 +265,20 @@ class SuiteOptions:
         kind=Path,
         commands=_RUN,
         check=_writable_dir,
+    )
+    # The `ecs_endpoint` fixture (conformance.proxy.fixture): pytest only.
+    traffic_report: Path = _option(
+        Path("reports/traffic"),
+        "--ecs-traffic-report",
+        "where the ecs_endpoint fixture writes the conformance report of the traffic the "
+        "session's tests sent it (the four report files)",
+        kind=Path,
+    )
+    traffic_strict: bool = _option(
+        False,
+        "--ecs-traffic-strict",
+        "fail the session when the traffic through ecs_endpoint shows a client-side deviation",
+        kind=bool,
     )
     # -- derived at the edge, not options ---------------------------------------------------
     # The access key options, else the environment, else the test credentials.
