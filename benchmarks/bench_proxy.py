@@ -1,0 +1,285 @@
+"""What the checking proxy costs: its added latency per request and its throughput, against the
+emulator direct, with the same driver in the same run.
+
+One command (about a minute with the defaults)::
+
+    python benchmarks/bench_proxy.py [--duration 3] [--rounds 3] [--processes 2]
+                                     [--rate 500] [--latency-seconds 4] [--report-dir reports]
+
+The emulator runs in its own process (as `bench_emulator.py` serves it: uvicorn,
+`--reboot-seconds 0`, 10,000 Running instances), the checking proxy in another
+(`CheckingProxy` forwarding to it and judging every exchange in its worker thread, as
+`ecs-conformance proxy --upstream URL` does). The driver is benchmarks/loadgen.py, fed signed
+V2 RebootInstance calls with fresh nonces (real reboots):
+
+* throughput: closed loop, `--processes` connections, interleaved rounds direct and through
+  the proxy, medians;
+* latency: open loop, one connection, `--rate` requests/s, direct then through the proxy;
+  the added latency is the difference of the percentiles (p50, p99).
+
+At the end the proxy process reports how many exchanges it judged and how far its judge fell
+behind (judging is off the forwarding path, so a backlog is the price of a fast answer). Goals
+(printed with the figures): p99 added latency < 2 ms, throughput through the proxy >= half of
+direct. The JSON report goes to `<report-dir>/bench_proxy.json`.
+
+`--serve proxy --port P --upstream URL --stats FILE` is the proxy process's entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:  # run from a checkout without an install
+    sys.path.insert(0, str(REPO))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from bench_emulator import (  # noqa: E402
+    HOST,
+    INSTANCE_PREFIX,
+    _check,
+    _free_port,
+    server_process,
+)
+from loadgen import Expect, SignedRebootRequests, WorkerPool, median, paced_latency  # noqa: E402
+
+__all__ = ["main"]
+
+GOALS = {
+    "added_p99_ms": 2.0,  # p99 through the proxy minus p99 direct, at --rate
+    "throughput_ratio": 0.5,  # proxy req/s / direct req/s, closed loop
+}
+
+
+def serve_proxy(port: int, upstream: str, stats: Path, forward_only: bool) -> None:
+    """The checking proxy in front of `upstream` until SIGTERM; then its judge's figures go
+    to `stats` (JSON). `forward_only`: the same proxy with its judge idle (a diagnostic: what
+    the forwarding path alone costs)."""
+    from conformance.proxy.forwarding import RawExchange
+    from conformance.proxy.service import CheckingProxy, ProxySettings
+
+    class ForwardOnly(CheckingProxy):
+        def _judge(self, raw: RawExchange, origin: str | None) -> None:
+            return None
+
+    kind = ForwardOnly if forward_only else CheckingProxy
+    proxy = kind(ProxySettings(upstream=upstream, port=port)).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    peak = 0
+    while not stop.wait(0.05):
+        peak = max(peak, proxy.backlog)
+    backlog_at_stop = proxy.backlog
+    drain_started = time.perf_counter()
+    proxy.stop()
+    figures = {
+        "exchanges": proxy.judge.exchanges,
+        "judged": proxy.judge.judged,
+        "peak_backlog": peak,
+        "backlog_at_stop": backlog_at_stop,
+        "drain_s": time.perf_counter() - drain_started,
+        "client_failures": proxy.judge.failures("client"),
+        "server_failures": proxy.judge.failures("server"),
+    }
+    stats.write_text(json.dumps(figures), encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from conformance.config import EmulatorSettings
+    from conformance.spec import load_spec
+
+    spec = load_spec()
+    cred = EmulatorSettings().credentials[0]
+    ids = tuple(f"{INSTANCE_PREFIX}{n}" for n in range(args.instances))
+    emu_port, proxy_port, bare_port = _free_port(), _free_port(), _free_port()
+
+    def signed(port: int) -> SignedRebootRequests:
+        return SignedRebootRequests(
+            host=f"{HOST}:{port}",
+            access_key_id=cred.access_key_id,
+            access_key_secret=cred.access_key_secret,
+            action=spec.action,
+            version=spec.version,
+            instance_ids=ids,
+            dry_run=False,
+        )
+
+    ok = Expect(200, b"RequestId")
+    targets = {"direct": emu_port, "proxy": proxy_port, "forwarding only": bare_port}
+    report: dict[str, Any] = {
+        "benchmark": "bench_proxy",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_before": os.getloadavg(),
+        },
+        "settings": {
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "processes": args.processes,
+            "instances": args.instances,
+            "rate": args.rate,
+            "latency_s": args.latency_seconds,
+            "driver": "benchmarks/loadgen.py (raw sockets, keep-alive, presigned V2 reboots)",
+        },
+        "goals": GOALS,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = Path(tmp) / "proxy-stats.json"
+        emulator = _self_argv_emulator(emu_port, args.instances)
+        upstream = f"http://{HOST}:{emu_port}"
+        proxy = _own_argv("--serve", "proxy", "--port", str(proxy_port), "--upstream", upstream,
+                          "--stats", str(stats))  # fmt: skip
+        bare = _own_argv("--serve", "forward-only", "--port", str(bare_port), "--upstream",
+                         upstream, "--stats", str(Path(tmp) / "bare.json"))  # fmt: skip
+        with (
+            server_process(emulator, emu_port),
+            server_process(proxy, proxy_port),
+            server_process(bare, bare_port),
+            WorkerPool(args.processes) as pool,
+        ):
+            per_round: dict[str, list[float]] = {name: [] for name in targets}
+            checks: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+            for r in range(args.rounds):
+                items = list(targets.items())
+                order = items[r % len(items) :] + items[: r % len(items)]
+                for name, port in order:
+                    rps, results = pool.run(
+                        HOST, port, signed(port), ok, duration=args.duration, warmup=0.5
+                    )
+                    per_round[name].append(rps)
+                    checks[name].append(_check(results))
+                    print(f"  round {r + 1}/{args.rounds}  {name:<15} {rps:>9,.0f} req/s",
+                          flush=True)  # fmt: skip
+            latency = {}
+            for name, port in targets.items():  # one after the other, not interleaved
+                result = paced_latency(
+                    HOST, port, signed(port), ok, rate=args.rate, duration=args.latency_seconds
+                )
+                latency[name] = {
+                    "achieved_rps": result.achieved_rps,
+                    "requests": len(result.samples),
+                    "wrong": result.wrong,
+                    "p50_ms": result.p(50) * 1000,
+                    "p99_ms": result.p(99) * 1000,
+                }
+        figures = json.loads(stats.read_text()) if stats.exists() else {"error": "no stats"}
+    medians = {name: median(values) for name, values in per_round.items()}
+    report["throughput_rps"] = {
+        name: {"rounds": per_round[name], "median": medians[name], "checks": checks[name]}
+        for name in targets
+    }
+    report["throughput_ratio"] = medians["proxy"] / medians["direct"]
+    report["forwarding_only_ratio"] = medians["forwarding only"] / medians["direct"]
+    report["latency"] = latency
+    report["added_ms"] = {
+        "p50": latency["proxy"]["p50_ms"] - latency["direct"]["p50_ms"],
+        "p99": latency["proxy"]["p99_ms"] - latency["direct"]["p99_ms"],
+    }
+    report["proxy_judge"] = figures
+    report["machine"]["load_average_after"] = os.getloadavg()
+    report["goals_met"] = {
+        "added_p99_ms": report["added_ms"]["p99"] < GOALS["added_p99_ms"],
+        "throughput_ratio": report["throughput_ratio"] >= GOALS["throughput_ratio"],
+    }
+    report["all_answers_correct"] = all(
+        c["wrong"] == 0 and c["errors"] == 0 for cs in checks.values() for c in cs
+    ) and all(entry["wrong"] == 0 for entry in latency.values())
+    return report
+
+
+def _own_argv(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), *args]
+
+
+def _self_argv_emulator(port: int, instances: int) -> list[str]:
+    script = str(HERE / "bench_emulator.py")
+    return [sys.executable, script, "--serve", "emulator", "--port", str(port),
+            "--instances", str(instances)]  # fmt: skip
+
+
+def print_table(report: dict[str, Any]) -> None:
+    tp = report["throughput_rps"]
+    print()
+    print(f"{'throughput':<22}{'median req/s':>14}   rounds")
+    for name, entry in tp.items():
+        rounds = ", ".join(f"{v:,.0f}" for v in entry["rounds"])
+        print(f"{name:<22}{entry['median']:>14,.0f}   {rounds}")
+    ratio = report["throughput_ratio"]
+    verdict = "PASS" if report["goals_met"]["throughput_ratio"] else "MISS"
+    print(f"{'proxy / direct':<22}{ratio * 100:>13.0f}%   goal >= "
+          f"{GOALS['throughput_ratio'] * 100:.0f}%  {verdict}")  # fmt: skip
+    print(
+        f"{'forwarding only / direct':<22}{report['forwarding_only_ratio'] * 100:>11.0f}%   "
+        "(the judge idle: what the extra hop alone costs)"
+    )
+    lat = report["latency"]
+    print()
+    print(f"latency at {report['settings']['rate']:,} req/s, one connection (from send):")
+    for name, entry in lat.items():
+        print(f"  {name:<15} p50 {entry['p50_ms']:.3f} ms  p99 {entry['p99_ms']:.3f} ms  "
+              f"({entry['requests']:,} requests)")  # fmt: skip
+    added = report["added_ms"]  # the checking proxy's, not the forwarding-only one's
+    verdict = "PASS" if report["goals_met"]["added_p99_ms"] else "MISS"
+    print(f"  {'added (proxy)':<15} p50 {added['p50']:.3f} ms  p99 {added['p99']:.3f} ms   "
+          f"goal p99 < {GOALS['added_p99_ms']:g} ms  {verdict}")  # fmt: skip
+    judge = report["proxy_judge"]
+    if "judged" in judge:
+        print()
+        print(f"proxy judge: {judge['judged']:,} exchanges judged; peak backlog "
+              f"{judge['peak_backlog']:,}, {judge['backlog_at_stop']:,} left at the end (judged "
+              f"in {judge['drain_s']:.1f} s); failures client {len(judge['client_failures'])}, "
+              f"server {len(judge['server_failures'])}")  # fmt: skip
+    m = report["machine"]
+    print(f"load average before {m['load_average_before'][0]:.2f}, after "
+          f"{m['load_average_after'][0]:.2f} ({m['cpus']} cpus)")  # fmt: skip
+    if not report["all_answers_correct"]:
+        print("\nWARNING: some answers were wrong or failed; see the JSON report (checks).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--processes", type=int, default=2, help="load processes")
+    parser.add_argument("--instances", type=int, default=10_000, help="emulated instances")
+    parser.add_argument("--rate", type=int, default=500, help="paced latency rate (req/s)")
+    parser.add_argument("--latency-seconds", type=float, default=4.0)
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--serve", choices=["proxy", "forward-only"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", help=argparse.SUPPRESS)
+    parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve_proxy(args.port, args.upstream, args.stats, args.serve == "forward-only")
+        return 0
+    started = time.perf_counter()
+    print(f"bench_proxy: {args.rounds} rounds x {args.duration:g}s direct and through the proxy, "
+          f"{args.processes} load processes; latency at {args.rate} req/s", flush=True)  # fmt: skip
+    report = run(args)
+    report["wall_seconds"] = time.perf_counter() - started
+    print_table(report)
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    out = args.report_dir / "bench_proxy.json"
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nreport: {out}  ({report['wall_seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
