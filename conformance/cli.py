@@ -29,7 +29,7 @@ from conformance.config import (
     credentials_from_env,
     emulator_credentials,
 )
-from conformance.errors import ConfigError, ConformanceError
+from conformance.errors import ConfigError, ConformanceError, TargetUnreachable
 from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
     DEFAULT_EXAMPLES,
@@ -571,9 +571,7 @@ def proxy(
     credentials.check_redactable()
     waiver_list = _load_waivers(waivers)
     if upstream != EMBEDDED:
-        from conformance.runner import check_reachable
-
-        check_reachable(upstream)
+        _check_upstream(upstream, credentials, timeout_s)
     settings = ProxySettings(
         upstream=upstream,
         host=host,
@@ -614,6 +612,26 @@ def proxy(
             click.secho(f"  {side}-side FAILED {rid}: {credentials.redact(reason)}", fg="red")
     _print_summary([report], report_dir)
     sys.exit(report.exit_code)
+
+
+def _check_upstream(url: str, credentials: Credentials, timeout_s: float) -> None:
+    """The upstream is an http(s) URL that answers (the server command's setup check)."""
+    from conformance.proxy.forwarding import Upstream
+    from conformance.spec import load_spec
+    from conformance.targets.http import HttpServerTarget
+
+    Upstream(url, timeout_s)  # ConfigError when it is not an http(s) URL
+    target = HttpServerTarget(url, credentials, timeout_s, version=load_spec().version)
+    try:
+        problem = target.probe()
+    finally:
+        target.close()
+    if problem is not None:
+        raise TargetUnreachable(
+            f"cannot reach the upstream {url}: {problem}",
+            hint="is it running, and is this its base URL? The reference emulator starts with "
+            "`ecs-conformance emulator` (or use --upstream embedded)",
+        )
 
 
 # -- selftest -----------------------------------------------------------------------------------
