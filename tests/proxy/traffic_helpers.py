@@ -128,7 +128,7 @@ def serve_app() -> Iterator[Callable[[object], str]]:
 
     yield serve
     for server, thread in servers:
-        server.should_exit = True
+        server.should_exit = server.force_exit = True  # a hanging handler must not hold it
         thread.join(10)
 
 
