@@ -17,12 +17,12 @@ from conformance.files import write_text
 from conformance.reports.model import RunReport
 from conformance.verdicts import VERDICTS
 
-__all__ = ["FILENAME", "TEMPLATE", "render", "short_test", "write"]
+__all__ = ["FILENAME", "LABELS", "TEMPLATE", "environment", "render", "short_test", "write"]
 
 FILENAME = "report.html"
 TEMPLATE = "report.html.j2"
 _TEMPLATES = Path(__file__).with_name("templates")
-_LABELS = {
+LABELS = {
     "passed": "passed",
     "failed": "failed",
     "not_verified": "not verified",
@@ -30,8 +30,9 @@ _LABELS = {
 }
 
 
-def render(report: RunReport) -> str:
-    """The HTML text of `report`."""
+def environment() -> jinja2.Environment:
+    """The templates of every HTML page (a target's report and the run's overview): escaped,
+    and a name the template does not get is an error, never an empty cell."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
@@ -39,8 +40,13 @@ def render(report: RunReport) -> str:
         keep_trailing_newline=True,
     )
     env.filters["short_test"] = short_test
-    template = env.get_template(TEMPLATE)
-    return template.render(report=report, verdicts=VERDICTS, labels=_LABELS, zip=zip)
+    return env
+
+
+def render(report: RunReport) -> str:
+    """The HTML text of `report`."""
+    template = environment().get_template(TEMPLATE)
+    return template.render(report=report, verdicts=VERDICTS, labels=LABELS, zip=zip)
 
 
 def short_test(nodeid: str) -> str:

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-import jinja2
-
 from conformance.files import write_text
+from conformance.reports.html import LABELS, environment
 from conformance.reports.model import RunReport, suite_version
 
 __all__ = [
@@ -33,13 +32,6 @@ __all__ = [
 ]
 
 HTML_FILENAME = "report.html"
-_TEMPLATES = Path(__file__).with_name("templates")
-_LABELS = {
-    "passed": "passed",
-    "failed": "failed",
-    "not_verified": "not verified",
-    "waived": "waived",
-}
 
 
 @dataclass(frozen=True)
@@ -102,24 +94,22 @@ def render_html(
     skipped: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The overview page (self-contained: inline CSS, no script, no fetch)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
     rows = matrix_rows(runs)
     overall = max((report.exit_code for report, _ in runs), default=1)
-    return env.get_template("run.html.j2").render(
-        runs=runs,
-        rows=rows,
-        failed_rows=[r for r in rows if r.failed],
-        other_rows=[r for r in rows if not r.failed],
-        overall=overall,
-        started_at=started_at.isoformat(timespec="seconds"),
-        skipped=skipped,
-        labels=_LABELS,
-        suite_version=suite_version(),
+    return (
+        environment()
+        .get_template("run.html.j2")
+        .render(
+            runs=runs,
+            rows=rows,
+            failed_rows=[r for r in rows if r.failed],
+            other_rows=[r for r in rows if not r.failed],
+            overall=overall,
+            started_at=started_at.isoformat(timespec="seconds"),
+            skipped=skipped,
+            labels=LABELS,
+            suite_version=suite_version(),
+        )
     )
 
 
