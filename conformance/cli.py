@@ -29,7 +29,7 @@ from conformance.config import (
     credentials_from_env,
     emulator_credentials,
 )
-from conformance.errors import ConfigError, ConformanceError, TargetUnreachable
+from conformance.errors import ConfigError, ConformanceError
 from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
     DEFAULT_EXAMPLES,
@@ -618,20 +618,18 @@ def _check_upstream(url: str, credentials: Credentials, timeout_s: float) -> Non
     """The upstream is an http(s) URL that answers (the server command's setup check)."""
     from conformance.proxy.forwarding import Upstream
     from conformance.spec import load_spec
-    from conformance.targets.http import HttpServerTarget
+    from conformance.suite.preflight import probe_server
 
     Upstream(url, timeout_s)  # ConfigError when it is not an http(s) URL
-    target = HttpServerTarget(url, credentials, timeout_s, version=load_spec().version)
-    try:
-        problem = target.probe()
-    finally:
-        target.close()
-    if problem is not None:
-        raise TargetUnreachable(
-            f"cannot reach the upstream {url}: {problem}",
-            hint="is it running, and is this its base URL? The reference emulator starts with "
-            "`ecs-conformance emulator` (or use --upstream embedded)",
-        )
+    probe_server(
+        url,
+        credentials,
+        timeout_s,
+        load_spec().version,
+        what="the upstream",
+        hint="is it running, and is this its base URL? The reference emulator starts with "
+        "`ecs-conformance emulator` (or use --upstream embedded)",
+    )
 
 
 # -- selftest -----------------------------------------------------------------------------------

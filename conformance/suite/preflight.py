@@ -23,13 +23,21 @@ from dataclasses import dataclass
 from conformance.client.adapters import CommandAdapter
 from conformance.client.contract import AdapterUnavailable, ClientAdapter
 from conformance.client.registry import load_adapter
+from conformance.config import Credentials
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.spec.model import Spec
 from conformance.suite.options import SuiteOptions
 from conformance.targets.http import HttpServerTarget
 from conformance.targets.provisioners import ControlProvisioner, Fixtures, load_fixtures
 
-__all__ = ["ServerSetup", "adapter_timeout", "check_client", "check_server", "probe_command"]
+__all__ = [
+    "ServerSetup",
+    "adapter_timeout",
+    "check_client",
+    "check_server",
+    "probe_command",
+    "probe_server",
+]
 
 # docs/contracts.md#client-failures: a hang is a client failure; twice the per-request
 # timeout (10 s by default), which every call also carries as its timeout hint
@@ -53,6 +61,20 @@ class ServerSetup:
     notes: tuple[str, ...] = ()
 
 
+def probe_server(
+    url: str, credentials: Credentials, timeout_s: float, version: str, *, what: str, hint: str
+) -> None:
+    """`TargetUnreachable` (with `hint`) unless a server answers at `url`; `what` names it in
+    the message ("the target", "the upstream")."""
+    target = HttpServerTarget(url, credentials, timeout_s, version=version)
+    try:
+        problem = target.probe()
+    finally:
+        target.close()
+    if problem is not None:
+        raise TargetUnreachable(f"cannot reach {what} {url}: {problem}", hint=hint)
+
+
 def check_server(options: SuiteOptions, spec: Spec) -> ServerSetup:
     """Check the fixtures file, the target and its control API; `ConfigError` or
     `TargetUnreachable` (with a hint) when the run cannot start."""
@@ -61,18 +83,15 @@ def check_server(options: SuiteOptions, spec: Spec) -> ServerSetup:
         fixtures = load_fixtures(options.fixtures, spec.lifecycle.statuses)
     if options.target == "embedded":
         return ServerSetup(fixtures=fixtures)
-    url = options.target
-    target = HttpServerTarget(url, options.credentials, options.timeout_s, version=spec.version)
-    try:
-        problem = target.probe()
-    finally:
-        target.close()
-    if problem is not None:
-        raise TargetUnreachable(
-            f"cannot reach the target {url}: {problem}",
-            hint="is the server running, and is this its base URL? The reference one starts "
-            "with `ecs-conformance emulator`",
-        )
+    probe_server(
+        options.target,
+        options.credentials,
+        options.timeout_s,
+        spec.version,
+        what="the target",
+        hint="is the server running, and is this its base URL? The reference one starts "
+        "with `ecs-conformance emulator`",
+    )
     if options.control:
         answer = _control_answer(options.control, options)
         if answer is None:
@@ -95,7 +114,7 @@ def check_server(options: SuiteOptions, spec: Spec) -> ServerSetup:
         )
     if fixtures is not None:
         return ServerSetup(fixtures=fixtures)
-    default = url.rstrip("/") + "/_conformance"
+    default = options.target.rstrip("/") + "/_conformance"
     answer = _control_answer(default, options)
     if answer is None:
         return ServerSetup(default)
