@@ -35,6 +35,10 @@ from conformance.spec.model import (
 __all__ = ["DEFAULT_OPENAPI", "load_spec"]
 
 DEFAULT_OPENAPI = "RebootInstance.openapi.yaml"
+# libyaml's loader where PyYAML was built with it: every suite process loads the spec at
+# collection, and the pure-Python loader takes ~0.2 s of that start-up for the OpenAPI file
+# alone (the C one ~0.03 s, same result).
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _load_yaml(path: Path, what: str) -> tuple[Any, bytes]:
@@ -49,7 +53,7 @@ def _load_yaml(path: Path, what: str) -> tuple[Any, bytes]:
             f"the {what} cannot be read: {exc.strerror or exc}", path=str(path)
         ) from None
     try:
-        return yaml.safe_load(data.decode("utf-8")), data
+        return yaml.load(data.decode("utf-8"), Loader=_SAFE_LOADER), data
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"the {what} is not valid YAML: {exc}", path=str(path)) from None
 
