@@ -4,6 +4,9 @@ whole, with whatever they left behind.
 * `run_bounded(command, ...)`: one command in a session of its own, its input written, its
   output read up to a cap, within a total deadline; afterwards its whole process group is
   killed, and so are the processes it detached (see below).
+* `LineChild(command, ...)`: a long-lived command in a session of its own, spoken to one line at
+  a time: each line it prints is read within a deadline and up to a cap, its stderr tail kept;
+  `close()` kills its group and what it detached, as `run_bounded` does after every call.
 * `spawn(...)`, then `release(proc)`: a child started in a session of its own and registered
   meanwhile, so that the stray-killer never mistakes it for a stray.
 * `stop_on_signals()`: SIGINT and SIGTERM raise `Interrupted` in the main thread (SIGTERM
@@ -38,6 +41,8 @@ from typing import Any
 __all__ = [
     "Finished",
     "Interrupted",
+    "LineChild",
+    "LineRead",
     "become_subreaper",
     "children",
     "kill_group",
@@ -56,6 +61,7 @@ _SUBREAPER: bool | None = None
 _STDERR_KEPT = 64 * 1024
 _STRAY_ROUNDS = 50
 _STOP_GRACE_S = 10.0  # how long a stopped child may take to finish (pytest writes its ledger)
+_CLOSE_GRACE_S = 2.0  # how long a LineChild may take to exit once its stdin is closed
 
 
 class Interrupted(KeyboardInterrupt):
@@ -224,11 +230,13 @@ def run_bounded(
     max_output: int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Finished:
     """Run `command` through the shell in a new session: write `stdin`, read stdout (at most
     `max_output` bytes: more stops it) and the tail of stderr, until it exits or `timeout_s`
     passes. Its process group is then killed (what it started in the background included),
-    and, where supported, whatever it detached."""
+    and, where supported, whatever it detached. `env` (default: this process's environment)
+    gets `extra_env` added."""
     before = set(children()) if become_subreaper() else None
     deadline = time.monotonic() + timeout_s
     proc = spawn(
@@ -238,7 +246,7 @@ def run_bounded(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
-        env=None if env is None else dict(env),
+        env=_child_env(env, extra_env),
     )
     out, err = bytearray(), bytearray()
     timed_out = too_much = False
@@ -249,6 +257,15 @@ def run_bounded(
         strays = kill_strays(before) if before is not None else []
     code = None if (timed_out or too_much) else proc.returncode
     return Finished(code, bytes(out), bytes(err), timed_out, too_much, len(strays))
+
+
+def _child_env(
+    env: Mapping[str, str] | None, extra_env: Mapping[str, str] | None
+) -> dict[str, str] | None:
+    """The environment of a child: `env` (None: this process's), with `extra_env` added."""
+    if not extra_env:
+        return None if env is None else dict(env)
+    return {**(os.environ if env is None else env), **extra_env}
 
 
 def _pump(
@@ -310,3 +327,177 @@ def _pump(
     except subprocess.TimeoutExpired:
         return True, False
     return False, False
+
+
+@dataclass(frozen=True)
+class LineRead:
+    """What `LineChild.read_line` got: one line (without its newline), or why none came."""
+
+    line: bytes | None = None
+    timed_out: bool = False  # the deadline passed first
+    too_long: bool = False  # more than the cap arrived without a newline
+    ended: bool = False  # stdout closed first (the child exited, or closed it)
+
+
+class LineChild:
+    """A long-lived command (through the shell, in a session of its own) that answers one line
+    on stdout for each line written to its stdin.
+
+    Every exchange is bounded like a `run_bounded` call: `read_line` waits until a deadline and
+    reads at most `max_line` bytes of a line; stderr is drained meanwhile, its tail kept
+    (`take_stderr`). `close()` closes stdin, gives the child a moment to exit, then kills its
+    process group and, where supported, whatever it detached. Not thread-safe: one caller at a
+    time.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        max_line: int,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.max_line = max_line
+        self._before = set(children()) if become_subreaper() else None
+        self.proc: subprocess.Popen[bytes] = spawn(
+            command,
+            shell=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=_child_env(env, extra_env),
+        )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+        self._out = bytearray()  # read from stdout, not yet handed out as a line
+        self._err = bytearray()  # stderr since the last take_stderr (its tail)
+        self._out_open = self._err_open = True
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        """Is the child still running (and not closed)?"""
+        return not self._closed and self.proc.poll() is None
+
+    def write_line(self, data: bytes, deadline: float) -> bool:
+        """Write `data` and a newline before `deadline` (time.monotonic); False when the child
+        no longer reads (its stdin closed) or the deadline passed first."""
+        stdin = self.proc.stdin
+        assert stdin is not None
+        pending = memoryview(data + b"\n")
+        with selectors.DefaultSelector() as sel:
+            sel.register(stdin, selectors.EVENT_WRITE)
+            while pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                if not sel.select(min(remaining, 0.1)):
+                    self._drain(0)  # a child blocked writing stderr cannot read its stdin
+                    continue
+                try:
+                    pending = pending[os.write(stdin.fileno(), pending[:65536]) :]
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, OSError):
+                    return False
+        return True
+
+    def read_line(self, deadline: float) -> LineRead:
+        """The next line on stdout, waiting until `deadline` (time.monotonic)."""
+        while True:
+            end = self._out.find(b"\n")
+            if 0 <= end <= self.max_line:
+                line = bytes(self._out[:end])
+                del self._out[: end + 1]
+                return LineRead(line.rstrip(b"\r"))
+            if len(self._out) > self.max_line:
+                return LineRead(too_long=True)
+            if not self._out_open:
+                return LineRead(ended=True)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return LineRead(timed_out=True)
+            self._drain(min(remaining, 0.1))
+
+    def pending(self) -> bytes:
+        """Whatever the child printed on stdout that no `read_line` took yet (read now,
+        without waiting)."""
+        self._drain(0)
+        return bytes(self._out)
+
+    def take_stderr(self) -> bytes:
+        """The tail of what the child wrote on stderr since the last call."""
+        self._drain(0)
+        taken = bytes(self._err)
+        self._err.clear()
+        return taken
+
+    def _drain(self, wait_s: float) -> None:
+        """Read what stdout and stderr hold, waiting at most `wait_s` for something."""
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        streams = [
+            (s, buf)
+            for s, buf, is_open in (
+                (self.proc.stdout, self._out, self._out_open),
+                (self.proc.stderr, self._err, self._err_open),
+            )
+            if is_open
+        ]
+        if not streams:
+            if wait_s > 0:
+                time.sleep(min(wait_s, 0.01))
+            return
+        with selectors.DefaultSelector() as sel:
+            for stream, buf in streams:
+                sel.register(stream, selectors.EVENT_READ, buf)
+            for key, _ in sel.select(wait_s):
+                buf = key.data
+                try:
+                    # At most one line's cap beyond what is kept: a child printing without end
+                    # is cut off by read_line, never held in memory.
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    if buf is self._out:
+                        self._out_open = False
+                    else:
+                        self._err_open = False
+                    continue
+                buf += chunk
+                if buf is self._err and len(buf) > _STDERR_KEPT:
+                    del buf[: len(buf) - _STDERR_KEPT]
+                if buf is self._out and len(buf) > self.max_line + 65536:
+                    del buf[self.max_line + 1 :]
+
+    def close(self, grace_s: float = _CLOSE_GRACE_S) -> int | None:
+        """End the child: close its stdin, wait up to `grace_s` for it to exit, then kill its
+        process group and what it detached. Its exit status (None: it had to be killed)."""
+        if self._closed:
+            return self.proc.returncode
+        self._closed = True
+        stdin = self.proc.stdin
+        if stdin is not None:
+            with contextlib.suppress(OSError):
+                stdin.close()
+        code: int | None = None
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                break
+            self._drain(0.05)  # a child blocked writing its output cannot exit
+        release(self.proc)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._before is not None:
+            kill_strays(self._before)
+        return code
