@@ -234,3 +234,30 @@ def test_a_hello_in_another_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ClientFailure) as info:
         CommandAdapter(f"{sys.executable} {script}").reboot(CALL)
     assert info.value.kind == "not-an-outcome" and "version 9" in str(info.value)
+
+
+def _shipped_command_adapters() -> list[object]:
+    root = Path(__file__).resolve().parents[2]
+    example = pytest.param(
+        f"{sys.executable} {root / 'examples' / 'command_adapter.py'}", id="example"
+    )
+    from conformance.client.node import install_dir, is_installed
+
+    node = pytest.param(
+        f"node {install_dir() / 'adapter.js'}",
+        id="node",
+        marks=pytest.mark.skipif(not is_installed(), reason="the Node SDK is not installed here"),
+    )
+    return [example, node]
+
+
+@pytest.mark.parametrize("command", _shipped_command_adapters())
+def test_the_shipped_command_adapters_take_the_persistent_protocol(command: str) -> None:
+    adapter = CommandAdapter(command, timeout_s=20)
+    call = RebootCall("127.0.0.1:9", "i-1", "id", "secret", timeout_s=2.0)  # nothing listens
+    try:
+        outcomes = [adapter.reboot(call) for _ in range(3)]
+        assert adapter.persistent is True
+        assert all(not o.ok and o.code is None for o in outcomes), outcomes
+    finally:
+        adapter.close()

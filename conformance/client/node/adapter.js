@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Client adapter for @alicloud/ecs20140526 (docs/contracts.md#client-adapters): reads one
 // RebootCall as JSON on stdin, makes the call with the official Node SDK, prints one Outcome as
-// JSON on stdout.
+// JSON on stdout. When the suite offers the persistent protocol (ECS_CONFORMANCE_PERSISTENT
+// names version 1; docs/contracts.md#persistent-commands) it prints the hello line, then
+// answers one call per line until stdin closes, so that Node and the SDK load once per run.
 // Errors surface as ClientError / ServerError / ThrottlingError (docs/protocol.md#official-sdks):
 // .code, .data.Message, .requestId (or data.RequestId), .statusCode. Retries are off; the
 // call's timeout hint (timeout_s, seconds) becomes the read/connect timeouts, and without one
@@ -40,15 +42,26 @@ function errorOutcome(err) {
   };
 }
 
-async function main() {
-  const call = JSON.parse(await readStdin());
+const HELLO = { ecs_conformance: 'persistent', version: 1 };
+
+let sdk = null;
+function loadSdk() {
+  if (sdk === null) {
+    sdk = {
+      Ecs: require('@alicloud/ecs20140526'),
+      OpenApi: require('@alicloud/openapi-core'),
+      $dara: require('@darabonba/typescript'),
+    };
+  }
+  return sdk;
+}
+
+async function makeCall(call) {
   const timeouts = typeof call.timeout_s === 'number'
     ? { readTimeout: Math.max(1, Math.round(call.timeout_s * 1000)),
         connectTimeout: Math.max(1, Math.round(call.timeout_s * 1000)) }
     : {};
-  const Ecs = require('@alicloud/ecs20140526');
-  const OpenApi = require('@alicloud/openapi-core');
-  const $dara = require('@darabonba/typescript');
+  const { Ecs, OpenApi, $dara } = loadSdk();
   const Client = Ecs.default;
   const config = new OpenApi.$OpenApiUtil.Config({
     accessKeyId: call.access_key_id,
@@ -66,16 +79,39 @@ async function main() {
   const runtime = new $dara.RuntimeOptions({
     autoretry: false, maxAttempts: 0, ...timeouts,
   });
-  let outcome;
   try {
     const response = await client.rebootInstanceWithOptions(request, runtime);
     const requestId = response && response.body ? nonEmpty(response.body.requestId) : null;
-    outcome = requestId ? { ok: true, request_id: requestId }
+    return requestId ? { ok: true, request_id: requestId }
       : { ok: false, code: null, message: 'the success response has no RequestId',
           request_id: null, http_status: response ? response.statusCode : null };
   } catch (err) {
-    outcome = errorOutcome(err);
+    return errorOutcome(err);
   }
+}
+
+function offered() {
+  const versions = (process.env.ECS_CONFORMANCE_PERSISTENT || '').split(',');
+  return versions.includes(String(HELLO.version));
+}
+
+async function persistent() {
+  process.stdout.write(JSON.stringify(HELLO) + '\n');
+  const lines = require('readline').createInterface({ input: process.stdin, crlfDelay: Infinity });
+  // One call at a time, in order: the suite sends the next line only after this answer.
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const outcome = await makeCall(JSON.parse(line));
+    process.stdout.write(JSON.stringify(outcome) + '\n');
+  }
+}
+
+async function main() {
+  if (offered()) {
+    await persistent();
+    return;
+  }
+  const outcome = await makeCall(JSON.parse(await readStdin()));
   process.stdout.write(JSON.stringify(outcome) + '\n');
 }
 
