@@ -3,11 +3,11 @@
     python benchmarks/run_all.py --report-dir reports [--skip bench_selftest]
 
 Runs, in order, each of `bench_emulator.py`, `bench_server_suite.py`, `bench_client_suite.py`,
-`bench_selftest.py`, `bench_hostile.py` and `bench_proxy.py` that exists (a missing one gets a
-note), each in its own process with `--report-dir DIR` (when its `--help` mentions that
-option). Every `*.json` a script writes into DIR during its run is collected into
-`DIR/bench.json`; the printed table shows each script's scalar figures. Convention for
-benchmark scripts: accept `--report-dir DIR`, print a table, and write
+`bench_command_adapter.py`, `bench_selftest.py`, `bench_hostile.py` and `bench_proxy.py` that
+exists (a missing one gets a note), each in its own process with `--report-dir DIR` (when its
+`--help` mentions that option). Every `*.json` a script writes into DIR during its run is
+collected into `DIR/bench.json`; the printed table shows each script's scalar figures.
+Convention for benchmark scripts: accept `--report-dir DIR`, print a table, and write
 `DIR/bench_<name>.json`.
 """
 
@@ -28,6 +28,7 @@ SCRIPTS = (
     "bench_emulator.py",
     "bench_server_suite.py",
     "bench_client_suite.py",
+    "bench_command_adapter.py",
     "bench_selftest.py",
     "bench_hostile.py",
     "bench_proxy.py",
