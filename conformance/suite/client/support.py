@@ -32,8 +32,10 @@ def reproduce(options: SuiteOptions, test_name: str) -> str:
 
 def example_count(options: SuiteOptions, adapter: ClientAdapter) -> int:
     """Hypothesis examples for the client suite: a fifth of `--ecs-examples` for in-process
-    adapters (SDKs are slow-ish), a tenth for command adapters (one process per call)."""
-    share = 10 if isinstance(adapter, CommandAdapter) else 5
+    adapters (SDKs are slow-ish) and persistent commands, a tenth for one-shot command adapters
+    (one process per call). A command's preflight probe call has told which it is."""
+    one_shot = isinstance(adapter, CommandAdapter) and adapter.persistent is not True
+    share = 10 if one_shot else 5
     return max(3, min(50, options.examples // share))
 
 
