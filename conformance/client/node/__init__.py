@@ -2,9 +2,11 @@
 (docs/contracts.md#client-adapters).
 
 `adapter.js` and `package.json` beside this file are copied into a cache folder
-(`~/.cache/ecs-conformance/node-<hash>`), where npm installs the SDK once; every call then runs
-`node adapter.js` there. Without `node` or `npm`, or when the install fails, the adapter is
-`AdapterUnavailable` and the client suite reports every requirement `not_verified` with why.
+(`~/.cache/ecs-conformance/node-<hash>`), where npm installs the SDK once; `node adapter.js`
+then runs there, kept for the whole run (it takes the persistent protocol,
+docs/contracts.md#persistent-commands). Without `node` or `npm`, or when the install fails,
+the adapter is `AdapterUnavailable` and the client suite reports every requirement
+`not_verified` with why.
 """
 
 from __future__ import annotations
