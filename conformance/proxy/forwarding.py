@@ -101,6 +101,8 @@ class _Response:
         self.done = False
         self.head_done = False
         self.delimited = False  # a Content-Length or chunked body: its end is in the message
+        self.keep_alive = False
+        self.parser: httptools.HttpResponseParser | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -110,6 +112,10 @@ class _Response:
 
     def on_headers_complete(self) -> None:
         self.head_done = True
+        # Asked here, as uvicorn does: once the message is complete, llhttp has reset its
+        # flags and says "close" for every answer (a new upstream connection per request).
+        assert self.parser is not None
+        self.keep_alive = self.parser.should_keep_alive()
         if self.head_only:
             self.done = True
 
@@ -161,7 +167,7 @@ class _Connection(asyncio.Protocol):
             failure = f"an answer larger than {MAX_BODY_BYTES} bytes (not read)"
             self._end(UpstreamAnswer(failure=failure), keep=False)
         elif response.done:
-            self._complete(keep=parser.should_keep_alive())
+            self._complete(keep=response.keep_alive)
 
     def _complete(self, *, keep: bool) -> None:
         response, parser = self._response, self._parser
@@ -193,6 +199,7 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self._response = _Response(head_only)
         self._parser = httptools.HttpResponseParser(self._response)
+        self._response.parser = self._parser
         self._received = False
         waiter: asyncio.Future[UpstreamAnswer] = self.loop.create_future()
         self._waiter = waiter
@@ -329,7 +336,9 @@ class ForwardingApp:
     """The proxy's ASGI app: forward, answer, then `record` the raw exchange.
 
     `admit()` is awaited before each request is forwarded (the worker's backpressure: it
-    returns at once unless the judge has fallen far behind).
+    returns at once unless the judge has fallen far behind). `in_flight` (requests being
+    read, forwarded or answered) and `last_activity` (`time.monotonic()` when one last
+    started or ended) tell the judge when the hot path is quiet.
     """
 
     def __init__(
@@ -341,10 +350,20 @@ class ForwardingApp:
         self.upstream = upstream
         self.record = record
         self.admit = admit
+        self.in_flight = 0
+        self.last_activity = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        self.in_flight += 1
+        try:
+            await self._forward(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self.last_activity = time.monotonic()
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
         start = time.perf_counter()
         method: str = scope["method"]

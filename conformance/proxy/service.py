@@ -8,8 +8,12 @@ with its judge in a worker thread of its own, and the report of all the traffic 
 `upstream="embedded"` serves the reference emulator in-process (on its own loopback port) and
 forwards to it: what the `ecs_endpoint` pytest fixture and `ecs-conformance proxy --upstream
 embedded` use. The forwarding path only records; the worker builds the parsed views and judges
-(`judge.py`), so a slow judge never delays an answer (when it falls far behind, new requests
-wait for it: `_MAX_QUEUED`, `_MAX_QUEUED_BYTES`).
+(`judge.py`), and only while the forwarding path is quiet (no request in flight, none for
+`_QUIET_S`): judging shares the process's GIL, so judging while clients wait would slow every
+answer. Under sustained load the exchanges queue up (the backlog) and are judged when the
+traffic pauses, when a report is asked for, or at the end; when the backlog reaches
+`_MAX_QUEUED` exchanges or `_MAX_QUEUED_BYTES`, new requests wait while the judge catches up
+(back-pressure: no exchange is ever dropped).
 """
 
 from __future__ import annotations
@@ -53,9 +57,11 @@ __all__ = ["EMBEDDED", "CheckingProxy", "ProxySettings"]
 
 EMBEDDED = "embedded"
 _START_TIMEOUT_S = 10.0
-_MAX_QUEUED = 10_000
-_MAX_QUEUED_BYTES = 64 * 1024 * 1024
+_MAX_QUEUED = 20_000
+_MAX_QUEUED_BYTES = 64 * 1024 * 1024  # of the recorded requests and answers
 _BATCH_WAIT_S = 0.02  # how long the worker sleeps when nothing is queued
+_QUIET_S = 0.002  # the forwarding path counts as quiet after this long without a request
+_BUSY_WAIT_S = 0.005  # how long the worker waits before looking again while it is not
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,9 @@ class CheckingProxy:
         self._queue: deque[tuple[RawExchange, str | None]] = deque()
         self._queued = self._queued_bytes = 0
         self._done = self._done_bytes = 0
+        self._app: ForwardingApp | None = None  # its in_flight and last_activity
+        self._hurry = 0  # drain() calls waiting: judge even while the traffic goes on
+        self._hurry_lock = threading.Lock()
         self._stopping = threading.Event()
         self.upstream_url = ""
         self.port = 0
@@ -177,6 +186,7 @@ class CheckingProxy:
             self.upstream_url = settings.upstream.rstrip("/")
         upstream = Upstream(self.upstream_url, settings.timeout_s)
         app = ForwardingApp(upstream, self._record, self._admit)
+        self._app = app
         try:
             sock = _bind(settings.host, settings.port)
         except BaseException:
@@ -250,7 +260,7 @@ class CheckingProxy:
     # -- the hot path's side --------------------------------------------------------------------
     def _record(self, raw: RawExchange) -> None:
         self._queue.append((raw, self.origin))
-        self._queued_bytes += len(raw.body) + len(raw.answer.body)
+        self._queued_bytes += _size(raw)
         self._queued += 1
 
     @property
@@ -263,7 +273,20 @@ class CheckingProxy:
             self._queued - self._done > _MAX_QUEUED
             or self._queued_bytes - self._done_bytes > _MAX_QUEUED_BYTES
         ):
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.002)  # the judge catches up meanwhile
+
+    def _quiet(self) -> bool:
+        """Nothing in flight and no request for `_QUIET_S`, or the backlog at its bound (new
+        requests wait in `_admit` until the judge makes room), or a report waits."""
+        app = self._app
+        return (
+            app is None
+            or (app.in_flight == 0 and time.monotonic() - app.last_activity >= _QUIET_S)
+            or self._hurry > 0
+            or self._stopping.is_set()
+            or self._queued - self._done > _MAX_QUEUED
+            or self._queued_bytes - self._done_bytes > _MAX_QUEUED_BYTES
+        )
 
     # -- the worker -----------------------------------------------------------------------------
     def _judge_loop(self) -> None:
@@ -274,11 +297,14 @@ class CheckingProxy:
                     return
                 stopping.wait(_BATCH_WAIT_S)  # woken by the clock, not by every exchange
                 continue
+            if not self._quiet():
+                time.sleep(_BUSY_WAIT_S)
+                continue
             raw, origin = queue.popleft()
             try:
                 self._judge(raw, origin)
             finally:
-                self._done_bytes += len(raw.body) + len(raw.answer.body)
+                self._done_bytes += _size(raw)
                 self._done += 1
             time.sleep(0)  # let the forwarding thread have the GIL if it waits for it
 
@@ -320,11 +346,17 @@ class CheckingProxy:
         """Wait until every exchange so far has been judged; False on timeout."""
         target = self._queued
         deadline = time.monotonic() + timeout_s
-        while self._done < target:
-            if time.monotonic() > deadline or (self._worker is None and self._queue):
-                return False
-            time.sleep(0.002)
-        return True
+        with self._hurry_lock:
+            self._hurry += 1
+        try:
+            while self._done < target:
+                if time.monotonic() > deadline or (self._worker is None and self._queue):
+                    return False
+                time.sleep(0.002)
+            return True
+        finally:
+            with self._hurry_lock:
+                self._hurry -= 1
 
     # -- the report -----------------------------------------------------------------------------
     def report(self, *, name: str | None = None, waivers: Sequence[Waiver] = ()) -> RunReport:
@@ -346,6 +378,11 @@ class CheckingProxy:
             redact=self.settings.credentials.redact,
             scope=lambda r: r.id in scope,
         )
+
+
+def _size(raw: RawExchange) -> int:
+    """About what one recorded exchange holds in memory (its bytes)."""
+    return len(raw.query) + len(raw.body) + len(raw.answer.body) + 64 * len(raw.headers)
 
 
 def _bind(host: str, port: int) -> socket.socket:
