@@ -76,11 +76,21 @@ def serve_proxy(port: int, upstream: str, stats: Path, forward_only: bool) -> No
 
     kind = ForwardOnly if forward_only else CheckingProxy
     proxy = kind(ProxySettings(upstream=upstream, port=port)).start()
-    stop = threading.Event()
+    stop, asked = threading.Event(), threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(
+        signal.SIGUSR1, lambda *_: asked.set()
+    )  # wait_drained asks (no writes under load)
     peak = 0
-    while not stop.wait(0.05):
-        peak = max(peak, proxy.backlog)
+    live = _live_path(stats)
+    while not stop.wait(0.01):
+        backlog = proxy.backlog
+        peak = max(peak, backlog)
+        if asked.is_set():
+            asked.clear()
+            tmp = live.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"backlog": backlog, "judged": proxy.judge.judged}))
+            tmp.replace(live)  # whole, never half-written
     backlog_at_stop = proxy.backlog
     drain_started = time.perf_counter()
     proxy.stop()
@@ -94,6 +104,31 @@ def serve_proxy(port: int, upstream: str, stats: Path, forward_only: bool) -> No
         "server_failures": proxy.judge.failures("server"),
     }
     stats.write_text(json.dumps(figures), encoding="utf-8")
+
+
+def _live_path(stats: Path) -> Path:
+    return stats.with_suffix(".live.json")
+
+
+def wait_drained(pid: int, stats: Path, timeout_s: float = 120.0) -> dict[str, float]:
+    """Wait until the proxy's judge (process `pid`) has judged everything recorded so far:
+    `backlog` (left when the load stopped) and `drain_s` (how long judging it took after)."""
+    live = _live_path(stats)
+    live.unlink(missing_ok=True)
+    started = time.perf_counter()
+    first: int | None = None
+    while time.perf_counter() - started < timeout_s:
+        os.kill(pid, signal.SIGUSR1)
+        time.sleep(0.02)
+        try:
+            backlog = int(json.loads(live.read_text())["backlog"])
+        except (OSError, ValueError, KeyError):
+            continue  # not written yet
+        if first is None:
+            first = backlog
+        if backlog == 0:
+            break
+    return {"backlog": float(first or 0), "drain_s": time.perf_counter() - started}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -148,12 +183,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                          upstream, "--stats", str(Path(tmp) / "bare.json"))  # fmt: skip
         with (
             server_process(emulator, emu_port),
-            server_process(proxy, proxy_port),
+            server_process(proxy, proxy_port) as proxy_proc,
             server_process(bare, bare_port),
             WorkerPool(args.processes) as pool,
         ):
             per_round: dict[str, list[float]] = {name: [] for name in targets}
             checks: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+            drains: list[dict[str, float]] = []  # the proxy's judge after each of its runs
             for r in range(args.rounds):
                 items = list(targets.items())
                 order = items[r % len(items) :] + items[: r % len(items)]
@@ -163,13 +199,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                     per_round[name].append(rps)
                     checks[name].append(_check(results))
-                    print(f"  round {r + 1}/{args.rounds}  {name:<15} {rps:>9,.0f} req/s",
+                    note = ""
+                    if name == "proxy":  # its judge catches up before anything else runs
+                        drained = wait_drained(proxy_proc.pid, stats)
+                        drains.append(drained)
+                        note = (f"  (judge: {drained['backlog']:,.0f} behind at the end, "
+                                f"judged in {drained['drain_s']:.1f} s)")  # fmt: skip
+                    print(f"  round {r + 1}/{args.rounds}  {name:<15} {rps:>9,.0f} req/s{note}",
                           flush=True)  # fmt: skip
             latency = {}
             for name, port in targets.items():  # one after the other, not interleaved
                 result = paced_latency(
                     HOST, port, signed(port), ok, rate=args.rate, duration=args.latency_seconds
                 )
+                if name == "proxy":
+                    drains.append(wait_drained(proxy_proc.pid, stats))
                 latency[name] = {
                     "achieved_rps": result.achieved_rps,
                     "requests": len(result.samples),
@@ -190,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "p50": latency["proxy"]["p50_ms"] - latency["direct"]["p50_ms"],
         "p99": latency["proxy"]["p99_ms"] - latency["direct"]["p99_ms"],
     }
-    report["proxy_judge"] = figures
+    report["proxy_judge"] = {**figures, "after_each_run": drains}
     report["machine"]["load_average_after"] = os.getloadavg()
     report["goals_met"] = {
         "added_p99_ms": report["added_ms"]["p99"] < GOALS["added_p99_ms"],
@@ -240,10 +284,13 @@ def print_table(report: dict[str, Any]) -> None:
     judge = report["proxy_judge"]
     if "judged" in judge:
         print()
-        print(f"proxy judge: {judge['judged']:,} exchanges judged; peak backlog "
-              f"{judge['peak_backlog']:,}, {judge['backlog_at_stop']:,} left at the end (judged "
-              f"in {judge['drain_s']:.1f} s); failures client {len(judge['client_failures'])}, "
-              f"server {len(judge['server_failures'])}")  # fmt: skip
+        print(f"proxy judge: {judge['judged']:,} exchanges judged (failures: client "
+              f"{len(judge['client_failures'])}, server {len(judge['server_failures'])}); "
+              f"peak backlog {judge['peak_backlog']:,}")  # fmt: skip
+        runs = judge.get("after_each_run", [])
+        if runs:
+            shown = ", ".join(f"{d['backlog']:,.0f} in {d['drain_s']:.1f} s" for d in runs)
+            print(f"  judged after each proxy run stopped (backlog, time): {shown}")
     m = report["machine"]
     print(f"load average before {m['load_average_before'][0]:.2f}, after "
           f"{m['load_average_after'][0]:.2f} ({m['cpus']} cpus)")  # fmt: skip
