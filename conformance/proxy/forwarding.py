@@ -1,18 +1,18 @@
-"""The checking proxy's hot path: an ASGI app that forwards every request to the upstream over
-kept-alive connections and answers the client with what came back, recording both for the
-judge (which runs elsewhere, off this path).
+"""The checking proxy's hot path: forward every request to the upstream over kept-alive
+connections and give the client what came back, recording both for the judge (which runs
+elsewhere, off this path). `listener.py` parses the client's requests and writes the answers.
 
 * `Upstream`: HTTP/1.1 keep-alive connections to one base URL (http or https), parsed with
   httptools (uvicorn's own parser). Every exchange has one total deadline (connect, send and
   the whole answer: a dripping upstream is cut off), and at most `MAX_BODY_BYTES` of an answer
   are read (a larger one is refused, the connection dropped). A kept-alive connection the
   upstream closed meanwhile is retried once on a fresh one, only when nothing came back on it.
-* `ForwardingApp`: reads the client's request (its body up to `MAX_BODY_BYTES`: a larger one
-  is answered 413 by the proxy and never forwarded), forwards it byte for byte (method, path,
-  query, headers, Host included: a V3 signature covers it), and answers with the upstream's
+* `Forwarder`: takes a whole request (`IncomingRequest`; a body over `MAX_BODY_BYTES` is
+  answered 413 by the proxy and never forwarded), forwards it byte for byte (method, path,
+  query, headers, Host included: a V3 signature covers it), and gives back the upstream's
   status, headers and body. When no usable answer came the proxy answers itself: 504 for a
-  timeout, 502 otherwise, marked with the `x-ecs-conformance-proxy` header. After answering it
-  hands the raw exchange to `record`.
+  timeout, 502 otherwise, marked with the `x-ecs-conformance-proxy` header. It then hands the
+  raw exchange to `record`.
 
 Nothing here parses RPC, judges, or logs: that is `judge.py`, in the proxy's worker thread.
 """
@@ -28,14 +28,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
-from starlette.types import Receive, Scope, Send
 
 from conformance.errors import ConfigError
 from conformance.limits import MAX_BODY_BYTES
 
 __all__ = [
     "PROXY_HEADER",
-    "ForwardingApp",
+    "Answer",
+    "Forwarder",
+    "Headers",
+    "IncomingRequest",
     "RawExchange",
     "Upstream",
     "UpstreamAnswer",
@@ -312,33 +314,32 @@ class Upstream:
             self._idle.pop().close()
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
-    """The request body: `(body, too_large, disconnected)`; at most MAX_BODY_BYTES kept."""
-    chunks: list[bytes] = []
-    size = 0
-    too_large = False
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"", too_large, True
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            too_large = True
-            chunks = []
-        elif not too_large:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), too_large, False
+@dataclass(frozen=True)
+class IncomingRequest:
+    """One whole request from a client, as the listener parsed it (`path` and `query` as
+    sent, `headers` with lower-case names, `body` empty when it was `too_large`)."""
+
+    method: str
+    path: bytes
+    query: bytes
+    headers: Headers
+    body: bytes
+    too_large: bool
+    received_at: float  # time.time() of its first byte
+    started: float  # time.perf_counter() of its first byte
+    keep_alive: bool = True
 
 
-class ForwardingApp:
-    """The proxy's ASGI app: forward, answer, then `record` the raw exchange.
+Answer = tuple[int, Headers, bytes]
 
-    `admit()` is awaited before each request is forwarded (the worker's backpressure: it
+
+class Forwarder:
+    """Forward one request, give back the answer for the client, then `record` the exchange.
+
+    `admit()` is awaited before each request is forwarded (the judge's back-pressure: it
     returns at once unless the judge has fallen far behind). `in_flight` (requests being
-    read, forwarded or answered) and `last_activity` (`time.monotonic()` when one last
-    started or ended) tell the judge when the hot path is quiet.
+    forwarded or answered) and `last_activity` (`time.monotonic()` when one last ended) tell
+    the judge when the hot path is quiet.
     """
 
     def __init__(
@@ -353,64 +354,47 @@ class ForwardingApp:
         self.in_flight = 0
         self.last_activity = 0.0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
+    async def handle(self, request: IncomingRequest) -> Answer:
+        """The answer to give the client (status, headers without Content-Length, body)."""
         self.in_flight += 1
         try:
-            await self._forward(scope, receive, send)
+            return await self._forward(request)
         finally:
             self.in_flight -= 1
             self.last_activity = time.monotonic()
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received_at = time.time()
-        start = time.perf_counter()
-        method: str = scope["method"]
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-        query: bytes = scope["query_string"]
-        headers: Headers = list(scope["headers"])
-        body, too_large, gone = await _read_body(receive)
-        if gone:
-            return
-        path = raw_path.decode("latin-1")
-        if too_large:
+    async def _forward(self, request: IncomingRequest) -> Answer:
+        method, query, headers = request.method, request.query, request.headers
+        path = request.path.decode("latin-1")
+        if request.too_large:
             reason = f"the request body exceeds {MAX_BODY_BYTES} bytes (not forwarded)"
-            await _answer(send, 413, [], reason.encode(), proxy=b"refused")
+            refused = UpstreamAnswer(failure=reason)
+            elapsed = time.perf_counter() - request.started
             self.record(
-                RawExchange(
-                    method,
-                    path,
-                    query,
-                    headers,
-                    b"",
-                    received_at,
-                    UpstreamAnswer(failure=reason),
-                    time.perf_counter() - start,
-                    proxy_refused=reason,
-                )
-            )
-            return
+                RawExchange(method, path, query, headers, b"", request.received_at, refused,
+                            elapsed, proxy_refused=reason)
+            )  # fmt: skip
+            return _own_answer(413, reason, b"refused")
         if self.admit is not None:
             await self.admit()
-        target = raw_path + (b"?" + query if query else b"")
-        answer = await self.upstream.send(method, target, headers, body)
-        elapsed = time.perf_counter() - start
+        target = request.path + (b"?" + query if query else b"")
+        answer = await self.upstream.send(method, target, headers, request.body)
+        elapsed = time.perf_counter() - request.started
         if answer.failure is not None or answer.headers is None:
             status = 504 if answer.timed_out else 502
             text = f"ecs-conformance proxy: the upstream gave no usable answer: {answer.failure}"
-            await _answer(send, status, [], text.encode(), proxy=b"no-answer")
+            out = _own_answer(status, text, b"no-answer")
         else:
             forwarded = [(k, v) for k, v in answer.headers if k not in _HOP_BY_HOP]
-            await _answer(send, answer.status, forwarded, answer.body)
-        self.record(RawExchange(method, path, query, headers, body, received_at, answer, elapsed))
+            out = (answer.status, forwarded, answer.body)
+        self.record(
+            RawExchange(method, path, query, headers, request.body, request.received_at,
+                        answer, elapsed)
+        )  # fmt: skip
+        return out
 
 
-async def _answer(
-    send: Send, status: int, headers: Headers, body: bytes, *, proxy: bytes | None = None
-) -> None:
-    out = [*headers, (b"content-length", str(len(body)).encode())]
-    if proxy is not None:
-        out += [(b"content-type", b"text/plain; charset=utf-8"), (PROXY_HEADER.encode(), proxy)]
-    await send({"type": "http.response.start", "status": status, "headers": out})
-    await send({"type": "http.response.body", "body": body})
+def _own_answer(status: int, text: str, marker: bytes) -> Answer:
+    """An answer the proxy makes itself, marked with `PROXY_HEADER`."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (PROXY_HEADER.encode(), marker)]
+    return status, headers, text.encode("utf-8")

@@ -1,4 +1,4 @@
-"""`CheckingProxy`: the forwarding app served on a loopback port from a background thread,
+"""`CheckingProxy`: the forwarder served on a loopback port from a background thread,
 with its judge in a worker thread of its own, and the report of all the traffic at the end.
 
     with CheckingProxy(ProxySettings(upstream="http://127.0.0.1:8080")) as proxy:
@@ -29,8 +29,6 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import uvicorn
-
 from conformance.config import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -41,8 +39,9 @@ from conformance.emulator.control import CONTROL_PREFIX
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.network import is_loopback
 from conformance.protocol.envelopes import parse_response
-from conformance.proxy.forwarding import ForwardingApp, RawExchange, Upstream
+from conformance.proxy.forwarding import Forwarder, RawExchange, Upstream
 from conformance.proxy.judge import TrafficJudge
+from conformance.proxy.listener import Listener
 from conformance.proxy.traffic import TrafficExchange
 from conformance.suite.client.recording import RecordedRequest
 
@@ -126,8 +125,7 @@ class CheckingProxy:
         self.origin: str | None = None  # what sends requests now (the fixture: a test's id)
         self._behaviour = behaviour
         self._emulator: EmbeddedEmulator | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._listener: Listener | None = None
         self._worker: threading.Thread | None = None
         self._socket: socket.socket | None = None
         # The hot path appends and counts; the worker takes batches and counts what it judged.
@@ -136,7 +134,7 @@ class CheckingProxy:
         self._queue: deque[tuple[RawExchange, str | None]] = deque()
         self._queued = self._queued_bytes = 0
         self._done = self._done_bytes = 0
-        self._app: ForwardingApp | None = None  # its in_flight and last_activity
+        self._forwarder: Forwarder | None = None  # its in_flight and last_activity
         self._hurry = 0  # drain() calls waiting: judge even while the traffic goes on
         self._hurry_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -168,7 +166,7 @@ class CheckingProxy:
     def start(self) -> CheckingProxy:
         """Start the upstream (embedded), the judge's worker and the server; wait until they
         serve. `ConfigError` when the address cannot be bound."""
-        if self._thread is not None:
+        if self._listener is not None:
             return self
         settings = self.settings
         if settings.upstream == EMBEDDED:
@@ -185,8 +183,8 @@ class CheckingProxy:
         else:
             self.upstream_url = settings.upstream.rstrip("/")
         upstream = Upstream(self.upstream_url, settings.timeout_s)
-        app = ForwardingApp(upstream, self._record, self._admit)
-        self._app = app
+        forwarder = Forwarder(upstream, self._record, self._admit)
+        self._forwarder = forwarder
         try:
             sock = _bind(settings.host, settings.port)
         except BaseException:
@@ -194,44 +192,26 @@ class CheckingProxy:
             raise
         self._socket = sock
         self.port = sock.getsockname()[1]
-        from conformance.emulator.server import uvicorn_options
-
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            access_log=False,
-            log_config=None,
-            log_level="warning",
-            server_header=False,  # the upstream's own headers are forwarded
-            date_header=False,
-            proxy_headers=False,  # X-Forwarded-* are forwarded, not interpreted
-            **uvicorn_options(settings.request_timeout_s, settings.keep_alive_s),
-        )
-        server = uvicorn.Server(config)
-        self._server = server
         self._worker = threading.Thread(target=self._judge_loop, name="proxy-judge", daemon=True)
         self._worker.start()
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="proxy", daemon=True
+        self._listener = Listener(
+            forwarder,
+            request_timeout_s=settings.request_timeout_s,
+            keep_alive_s=settings.keep_alive_s,
         )
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise TargetUnreachable("the checking proxy did not start")
-            time.sleep(0.005)
+        try:
+            self._listener.start(sock, _START_TIMEOUT_S)
+        except RuntimeError as exc:
+            self.stop()
+            raise TargetUnreachable("the checking proxy did not start") from exc
         self.started_at = datetime.now(UTC)
         self._started = time.monotonic()
         return self
 
     def stop(self) -> None:
         """Stop serving, judge what is still queued, stop the embedded emulator. Idempotent."""
-        server, thread = self._server, self._thread
-        if server is not None:
-            server.should_exit = True
-        if thread is not None:
-            thread.join(timeout=_START_TIMEOUT_S)
+        if self._listener is not None:
+            self._listener.stop(grace_s=_START_TIMEOUT_S)
         if self._socket is not None:
             self._socket.close()
         if self._worker is not None:
@@ -239,7 +219,7 @@ class CheckingProxy:
             self._worker.join()
         if self._emulator is not None:
             self._emulator.stop()
-        self._server = self._thread = self._socket = self._worker = None
+        self._listener = self._socket = self._worker = None
 
     def __enter__(self) -> CheckingProxy:
         return self.start()
@@ -278,10 +258,10 @@ class CheckingProxy:
     def _quiet(self) -> bool:
         """Nothing in flight and no request for `_QUIET_S`, or the backlog at its bound (new
         requests wait in `_admit` until the judge makes room), or a report waits."""
-        app = self._app
+        hot = self._forwarder
         return (
-            app is None
-            or (app.in_flight == 0 and time.monotonic() - app.last_activity >= _QUIET_S)
+            hot is None
+            or (hot.in_flight == 0 and time.monotonic() - hot.last_activity >= _QUIET_S)
             or self._hurry > 0
             or self._stopping.is_set()
             or self._queued - self._done > _MAX_QUEUED

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from traffic_helpers import CALLS, arrange, calls_through, tampering_gateway
+from traffic_helpers import CALLS, Gateway, arrange, calls_through
 
 from conformance.client.contract import AdapterUnavailable
 from conformance.client.faulty import FAULTY
@@ -140,23 +140,23 @@ def _length(answer: UpstreamAnswer) -> list[tuple[bytes, bytes]]:
     ids=["drops-RequestId", "404-as-400"],
 )
 def test_tampering_gateway_is_caught(
-    serve_app: Callable[[object], str],
+    tampering_gateway: Gateway,
     tamper: Callable[[UpstreamAnswer], UpstreamAnswer],
     caught: set[str],
 ) -> None:
     with EmbeddedEmulator(EmulatorSettings(reboot_seconds=60.0)) as emulator:
         arrange(emulator.control_url)
-        gateway = tampering_gateway(serve_app, emulator.url, tamper)
+        gateway = tampering_gateway(emulator.url, tamper)
         with CheckingProxy(ProxySettings(upstream=gateway)) as proxy:
             verdicts = calls_through(load_adapter("reference"), proxy, CALLS)
     assert caught <= verdicts.server, proxy.judge.failures("server")
     assert not verdicts.client, proxy.judge.failures("client")
 
 
-def test_untouched_gateway_is_clean(serve_app: Callable[[object], str]) -> None:
+def test_untouched_gateway_is_clean(tampering_gateway: Gateway) -> None:
     with EmbeddedEmulator(EmulatorSettings(reboot_seconds=60.0)) as emulator:
         arrange(emulator.control_url)
-        gateway = tampering_gateway(serve_app, emulator.url, lambda answer: answer)
+        gateway = tampering_gateway(emulator.url, lambda answer: answer)
         with CheckingProxy(ProxySettings(upstream=gateway)) as proxy:
             verdicts = calls_through(load_adapter("reference"), proxy, CALLS)
     assert not verdicts.server and not verdicts.client

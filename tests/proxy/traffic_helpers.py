@@ -4,6 +4,7 @@ through it, and a tampering server to put between the proxy and the emulator."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +16,9 @@ import pytest
 import uvicorn
 
 from conformance.client.contract import ClientAdapter, RebootCall
-from conformance.proxy.forwarding import ForwardingApp, Upstream, UpstreamAnswer
+from conformance.proxy.forwarding import Forwarder, Upstream, UpstreamAnswer
 from conformance.proxy.judge import CLIENT, SERVER
+from conformance.proxy.listener import Listener
 from conformance.proxy.service import CheckingProxy, ProxySettings
 
 # A session's worth of calls: a reboot, a dry run, explicit flags, a refused status, an unknown
@@ -132,10 +134,23 @@ def serve_app() -> Iterator[Callable[[object], str]]:
         thread.join(10)
 
 
-def tampering_gateway(
-    serve: Callable[[object], str],
-    upstream: str,
-    tamper: Callable[[UpstreamAnswer], UpstreamAnswer],
-) -> str:
-    """A gateway between the proxy and `upstream` that rewrites every answer with `tamper`."""
-    return serve(ForwardingApp(TamperingUpstream(upstream, tamper), record=lambda raw: None))
+Gateway = Callable[[str, Callable[[UpstreamAnswer], UpstreamAnswer]], str]
+
+
+@pytest.fixture
+def tampering_gateway() -> Iterator[Gateway]:
+    """`gateway(upstream, tamper)`: a gateway between the proxy and `upstream` that rewrites
+    every answer with `tamper` (the proxy's own forwarder and listener); its base URL."""
+    listeners: list[Listener] = []
+
+    def gateway(upstream: str, tamper: Callable[[UpstreamAnswer], UpstreamAnswer]) -> str:
+        forwarder = Forwarder(TamperingUpstream(upstream, tamper), record=lambda raw: None)
+        listener = Listener(forwarder, request_timeout_s=10.0, keep_alive_s=30.0)
+        sock = socket.create_server(("127.0.0.1", 0))
+        listener.start(sock, timeout_s=10.0)
+        listeners.append(listener)
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    yield gateway
+    for listener in listeners:
+        listener.stop(grace_s=1.0)
