@@ -603,6 +603,8 @@ def proxy(
     except Interrupted as exc:
         signal_name = str(exc)
     finally:
+        if checking.backlog:  # judging waits for quiet traffic: under load it falls behind
+            click.echo(f"judging the {checking.backlog:,} exchange(s) still queued ...")
         checking.stop()
     report = checking.report(name=f"proxy to {upstream}", waivers=waiver_list)
     write_reports(report, report_dir)
