@@ -41,6 +41,7 @@ __all__ = [
     "RawExchange",
     "Upstream",
     "UpstreamAnswer",
+    "own_answer",
 ]
 
 PROXY_HEADER = "x-ecs-conformance-proxy"
@@ -374,7 +375,7 @@ class Forwarder:
                 RawExchange(method, path, query, headers, b"", request.received_at, refused,
                             elapsed, proxy_refused=reason)
             )  # fmt: skip
-            return _own_answer(413, reason, b"refused")
+            return own_answer(413, reason, b"refused")
         if self.admit is not None:
             await self.admit()
         target = request.path + (b"?" + query if query else b"")
@@ -383,7 +384,7 @@ class Forwarder:
         if answer.failure is not None or answer.headers is None:
             status = 504 if answer.timed_out else 502
             text = f"ecs-conformance proxy: the upstream gave no usable answer: {answer.failure}"
-            out = _own_answer(status, text, b"no-answer")
+            out = own_answer(status, text, b"no-answer")
         else:
             forwarded = [(k, v) for k, v in answer.headers if k not in _HOP_BY_HOP]
             out = (answer.status, forwarded, answer.body)
@@ -394,7 +395,7 @@ class Forwarder:
         return out
 
 
-def _own_answer(status: int, text: str, marker: bytes) -> Answer:
+def own_answer(status: int, text: str, marker: bytes) -> Answer:
     """An answer the proxy makes itself, marked with `PROXY_HEADER`."""
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (PROXY_HEADER.encode(), marker)]
     return status, headers, text.encode("utf-8")

@@ -30,7 +30,7 @@ from typing import Any
 import httptools
 
 from conformance.limits import MAX_BODY_BYTES
-from conformance.proxy.forwarding import Forwarder, Headers, IncomingRequest
+from conformance.proxy.forwarding import Forwarder, Headers, IncomingRequest, own_answer
 
 __all__ = ["Listener"]
 
@@ -79,6 +79,7 @@ class _ClientConnection(asyncio.Protocol):
         self.paused = False
         self.timer: asyncio.TimerHandle | None = None
         self.in_message = False
+        self.last_request = False  # after an Upgrade the parser reads no further requests
         self._reset()
 
     def _reset(self) -> None:
@@ -105,7 +106,11 @@ class _ClientConnection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse()
+            # RFC 9110 7.8: a server may ignore Upgrade; answer the request, then close
+            if self.pending or self.busy:
+                self.last_request = True
+            else:
+                self._refuse()
         except httptools.HttpParserError:
             self._refuse()
 
@@ -171,10 +176,16 @@ class _ClientConnection(asyncio.Protocol):
         try:
             while self.pending:
                 request = self.pending.popleft()
-                status, headers, body = await self.forwarder.handle(request)
+                try:
+                    status, headers, body = await self.forwarder.handle(request)
+                except Exception as exc:  # a bug of ours: the client still gets an answer
+                    status, headers, body = own_answer(
+                        502, f"ecs-conformance proxy: internal error: {exc!r}", b"error"
+                    )
+                    self.last_request = True
                 if self.closing:
                     continue  # the client went away: still forwarded and recorded
-                close = not request.keep_alive or self.listener.stopping
+                close = not request.keep_alive or self.listener.stopping or self.last_request
                 head = request.method == "HEAD"
                 self.transport.write(response_bytes(status, headers, body, close=close, head=head))
                 if close:

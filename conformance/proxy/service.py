@@ -322,10 +322,11 @@ class CheckingProxy:
         if self.live is not None:
             self.live(judged.line)
 
-    def drain(self, timeout_s: float = 10.0) -> bool:
-        """Wait until every exchange so far has been judged; False on timeout."""
+    def drain(self, timeout_s: float | None = 10.0) -> bool:
+        """Wait until every exchange so far has been judged (judging meanwhile even if the
+        traffic goes on); False on timeout. `None`: as long as it takes."""
         target = self._queued
-        deadline = time.monotonic() + timeout_s
+        deadline = float("inf") if timeout_s is None else time.monotonic() + timeout_s
         with self._hurry_lock:
             self._hurry += 1
         try:
@@ -340,10 +341,11 @@ class CheckingProxy:
 
     # -- the report -----------------------------------------------------------------------------
     def report(self, *, name: str | None = None, waivers: Sequence[Waiver] = ()) -> RunReport:
-        """The conformance report of all the traffic so far (the suites' report builder)."""
+        """The conformance report of all the traffic so far (the suites' report builder),
+        once every exchange so far is judged."""
         from conformance.reports import build_report
 
-        self.drain()
+        self.drain(timeout_s=None)
         judge = self.judge
         scope = judge.requirements
         return build_report(

@@ -102,3 +102,18 @@ def test_a_judge_behind_holds_requests_back_and_loses_none(
             assert proxy.backlog <= 4  # the bound, and the one just recorded
     proxy.drain()
     assert proxy.judge.exchanges == 20
+
+
+def test_an_upgrade_request_is_answered_without_upgrading(
+    serve_app: Callable[[object], str],
+) -> None:
+    upstream = serve_app(_recorder([]))
+    with (
+        CheckingProxy(ProxySettings(upstream=upstream)) as proxy,
+        socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock,
+    ):
+        sock.sendall(b"GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert answer.endswith(b"/up")
+    assert b"connection: close" in answer
