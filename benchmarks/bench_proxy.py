@@ -15,8 +15,9 @@ V2 RebootInstance calls with fresh nonces (real reboots):
 
 * throughput: closed loop, `--processes` connections, interleaved rounds direct and through
   the proxy, medians;
-* latency: open loop, one connection, `--rate` requests/s, direct then through the proxy;
-  the added latency is the difference of the percentiles (p50, p99).
+* latency: open loop, one connection, `--rate` requests/s, in interleaved rounds too
+  (`--latency-seconds` per target, split over the rounds, the samples pooled); the added
+  latency is the difference of the percentiles (p50, p99).
 
 The proxy's judge works only while its traffic is quiet (docs/command-line.md, "What the
 proxy costs"), so under load it falls behind: after each run through the proxy the benchmark
@@ -58,7 +59,14 @@ from bench_emulator import (  # noqa: E402
     _free_port,
     server_process,
 )
-from loadgen import Expect, SignedRebootRequests, WorkerPool, median, paced_latency  # noqa: E402
+from loadgen import (  # noqa: E402
+    Expect,
+    SignedRebootRequests,
+    WorkerPool,
+    median,
+    paced_latency,
+    percentile,
+)
 
 __all__ = ["main"]
 
@@ -212,20 +220,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 f"judged in {drained['drain_s']:.1f} s)")  # fmt: skip
                     print(f"  round {r + 1}/{args.rounds}  {name:<15} {rps:>9,.0f} req/s{note}",
                           flush=True)  # fmt: skip
-            latency = {}
-            for name, port in targets.items():  # one after the other, not interleaved
-                result = paced_latency(
-                    HOST, port, signed(port), ok, rate=args.rate, duration=args.latency_seconds
-                )
-                if name == "proxy":
-                    drains.append(wait_drained(proxy_proc.pid, stats))
-                latency[name] = {
-                    "achieved_rps": result.achieved_rps,
-                    "requests": len(result.samples),
-                    "wrong": result.wrong,
-                    "p50_ms": result.p(50) * 1000,
-                    "p99_ms": result.p(99) * 1000,
+            # Latency in interleaved rounds too, the samples of each target's rounds pooled:
+            # a burst of load from elsewhere then falls on every target alike.
+            samples: dict[str, list[float]] = {name: [] for name in targets}
+            wrong = dict.fromkeys(targets, 0)
+            for r in range(args.rounds):
+                items = list(targets.items())
+                for name, port in items[r % len(items) :] + items[: r % len(items)]:
+                    result = paced_latency(HOST, port, signed(port), ok, rate=args.rate,
+                                           duration=args.latency_seconds / args.rounds)  # fmt: skip
+                    samples[name] += result.samples
+                    wrong[name] += result.wrong
+                    if name == "proxy":
+                        drains.append(wait_drained(proxy_proc.pid, stats))
+            latency = {
+                name: {
+                    "requests": len(samples[name]),
+                    "wrong": wrong[name],
+                    "p50_ms": percentile(samples[name], 50) * 1000,
+                    "p99_ms": percentile(samples[name], 99) * 1000,
                 }
+                for name in targets
+            }
         figures = json.loads(stats.read_text()) if stats.exists() else {"error": "no stats"}
     medians = {name: median(values) for name, values in per_round.items()}
     report["throughput_rps"] = {
