@@ -12,7 +12,7 @@ httptools' callbacks, hands it whole to `Forwarder.handle` and writes the answer
   descriptor for ever); an idle kept-alive connection is closed after `keep_alive_s`.
 * A request body over `MAX_BODY_BYTES` is read and dropped (`Forwarder` answers 413);
   `Expect: 100-continue` is answered before the body is read; an unreadable request gets a 400
-  and the connection is closed.
+  (marked with `PROXY_HEADER`, never forwarded) and the connection is closed.
 """
 
 from __future__ import annotations
@@ -30,14 +30,21 @@ from typing import Any
 import httptools
 
 from conformance.limits import MAX_BODY_BYTES
-from conformance.proxy.forwarding import Forwarder, Headers, IncomingRequest, own_answer
+from conformance.proxy.forwarding import (
+    PROXY_HEADER,
+    Forwarder,
+    Headers,
+    IncomingRequest,
+    own_answer,
+)
 
 __all__ = ["Listener"]
 
 _MAX_PIPELINED = 16
 _BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 27\r\nconnection: close\r\n\r\nan unreadable HTTP request\n"
+    + PROXY_HEADER.encode()
+    + b": refused\r\ncontent-length: 27\r\nconnection: close\r\n\r\nan unreadable HTTP request\n"
 )
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 

@@ -88,6 +88,7 @@ def test_an_unreadable_request_gets_a_400(serve_app: Callable[[object], str]) ->
         sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
         answer = _read_all(sock)
     assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"x-ecs-conformance-proxy: refused" in answer
 
 
 def test_a_judge_behind_holds_requests_back_and_loses_none(
