@@ -379,7 +379,16 @@ class Forwarder:
         if self.admit is not None:
             await self.admit()
         target = request.path + (b"?" + query if query else b"")
-        answer = await self.upstream.send(method, target, headers, request.body)
+        try:
+            answer = await self.upstream.send(method, target, headers, request.body)
+        except asyncio.CancelledError:  # the proxy stopped first: recorded all the same
+            gone = UpstreamAnswer(failure="the proxy stopped before the upstream answered")
+            elapsed = time.perf_counter() - request.started
+            self.record(
+                RawExchange(method, path, query, headers, request.body, request.received_at,
+                            gone, elapsed)
+            )  # fmt: skip
+            raise
         elapsed = time.perf_counter() - request.started
         if answer.failure is not None or answer.headers is None:
             status = 504 if answer.timed_out else 502

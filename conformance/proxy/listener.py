@@ -314,7 +314,9 @@ class Listener:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_s)
         for task in list(self._tasks):
-            task.cancel()
+            task.cancel()  # the forwarder records each as unanswered
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=1.0)
         for conn in list(self.connections):
             conn.close()
 

@@ -4,14 +4,18 @@ too much, a client that sends too much; the proxy answers for itself and keeps s
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 from starlette.types import Receive, Scope, Send
 
 from conformance.client.contract import RebootCall
 from conformance.client.registry import load_adapter
 from conformance.limits import MAX_BODY_BYTES
+from conformance.proxy import service
 from conformance.proxy.forwarding import PROXY_HEADER
 from conformance.proxy.service import CheckingProxy, ProxySettings
 
@@ -62,3 +66,17 @@ def test_oversized_request_is_not_forwarded(embedded_proxy: Callable[..., Checki
     call = RebootCall(proxy.host_port, "i-running", "testid", "testsecret")
     outcome = load_adapter("reference").reboot(call)
     assert outcome.ok, outcome
+
+
+def test_a_call_still_waiting_when_the_proxy_stops_is_recorded(
+    serve_app: Callable[[object], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "_START_TIMEOUT_S", 0.5)  # the grace the listener gives
+    upstream = serve_app(_silent)
+    proxy = CheckingProxy(ProxySettings(upstream=upstream, timeout_s=60.0)).start()
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
+        sock.sendall(b"GET /?Action=RebootInstance HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)  # forwarded, and the upstream silent
+        proxy.stop()
+    assert proxy.judge.exchanges == 1
+    assert proxy.judge.unanswered == 1
