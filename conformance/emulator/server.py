@@ -43,7 +43,8 @@ def uvicorn_options(request_timeout_s: float, keep_alive_s: int) -> dict[str, An
     """uvicorn's loop and protocol ("auto": httptools/uvloop where importable, else
     h11/asyncio), the protocol wrapped so that a connection must deliver each request whole
     within `request_timeout_s` (slow or silent connections are closed), and idle kept-alive
-    connections closed after `keep_alive_s`. The emulator and the checking proxy serve so."""
+    connections closed after `keep_alive_s`. Every emulator serves so (the checking proxy has
+    its own listener, with the same bounds)."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     return {
