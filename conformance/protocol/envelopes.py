@@ -346,6 +346,17 @@ class WireResponse:
             return from_body
         return self.headers.get(self.request_id_header)
 
+    def describe(self, elapsed_s: float, *, shown: int = 1500) -> list[str]:
+        """The answer as evidence lines (`< HTTP 403 (2.1 ms)`, its headers, the first `shown`
+        bytes of the body), as every report shows an exchange."""
+        lines = [f"< HTTP {self.status}   ({elapsed_s * 1000:.1f} ms)"]
+        lines += [f"< {k}: {v}" for k, v in self.headers.items()]
+        text = self.body[:shown].decode("utf-8", "replace")
+        if len(self.body) > shown:
+            text += f" [... {len(self.body)} bytes]"
+        lines.append("< " + text)
+        return lines
+
 
 def parse_response(
     status: int,

@@ -16,8 +16,6 @@ from conformance.suite.client.recording import RecordedRequest
 
 __all__ = ["TrafficExchange"]
 
-_SHOWN_BODY = 1500
-
 
 @dataclass(frozen=True)
 class TrafficExchange:
@@ -57,12 +55,7 @@ class TrafficExchange:
         if r is None:
             lines.append(f"< no answer after {self.elapsed_s:.2f}s: {self.failure}")
             return "\n".join(lines)
-        lines.append(f"< HTTP {r.status}   ({self.elapsed_s * 1000:.1f} ms)")
-        lines += [f"< {k}: {v}" for k, v in r.headers.items()]
-        text = r.body[:_SHOWN_BODY].decode("utf-8", "replace")
-        if len(r.body) > _SHOWN_BODY:
-            text += f" [... {len(r.body)} bytes]"
-        lines.append("< " + text)
+        lines += r.describe(self.elapsed_s)
         return "\n".join(lines)
 
     def curl(self) -> str:

@@ -232,12 +232,7 @@ class Exchange:
             lines.append(f"< no answer after {self.elapsed_s:.2f}s: {self.error}")
             return "\n".join(lines)
         r = self.response
-        lines.append(f"< HTTP {r.status}   ({self.elapsed_s * 1000:.1f} ms)")
-        lines += [f"< {k}: {v}" for k, v in r.headers.items()]
-        text = r.body[:_SHOWN_BODY].decode("utf-8", "replace")
-        if len(r.body) > _SHOWN_BODY:
-            text += f" [... {len(r.body)} bytes]"
-        lines.append("< " + text)
+        lines += r.describe(self.elapsed_s, shown=_SHOWN_BODY)
         return "\n".join(lines)
 
     def curl(self) -> str:
