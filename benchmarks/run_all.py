@@ -2,10 +2,11 @@
 
     python benchmarks/run_all.py --report-dir reports [--skip bench_selftest]
 
-Runs, in order, each of `bench_emulator.py`, `bench_server_suite.py`, `bench_client_suite.py`,
-`bench_command_adapter.py`, `bench_selftest.py`, `bench_hostile.py` and `bench_proxy.py` that
-exists (a missing one gets a note), each in its own process with `--report-dir DIR` (when its
-`--help` mentions that option). Every `*.json` a script writes into DIR during its run is
+Runs, in order, each of `bench_emulator.py`, `bench_server_suite.py`,
+`bench_schemathesis_race.py`, `bench_client_suite.py`, `bench_command_adapter.py`,
+`bench_main_job.py`, `bench_selftest.py`, `bench_hostile.py` and `bench_proxy.py` that exists
+(a missing one gets a note), each in its own process with `--report-dir DIR` (when its `--help`
+mentions that option). Every `*.json` a script writes into DIR during its run is
 collected into `DIR/bench.json`; the printed table shows each script's scalar figures.
 Convention for benchmark scripts: accept `--report-dir DIR`, print a table, and write
 `DIR/bench_<name>.json`.
@@ -27,8 +28,10 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = (
     "bench_emulator.py",
     "bench_server_suite.py",
+    "bench_schemathesis_race.py",
     "bench_client_suite.py",
     "bench_command_adapter.py",
+    "bench_main_job.py",
     "bench_selftest.py",
     "bench_hostile.py",
     "bench_proxy.py",
