@@ -23,7 +23,7 @@ from conformance.client.contract import (
     Outcome,
     RebootCall,
 )
-from conformance.client.reference import ReferenceClient
+from conformance.client.reference import ReferenceClient, reference_factory
 from conformance.protocol.envelopes import WireResponse
 from conformance.protocol.signing import sign_v2
 from conformance.protocol.wire import format_timestamp
@@ -210,119 +210,113 @@ class FaultyClient:
         )
 
 
-def _ref(
-    cls: type[ReferenceClient], **kwargs: object
-) -> Callable[[], Callable[[RebootCall], Outcome]]:
-    return lambda: cls(**kwargs).reboot_instance  # type: ignore[arg-type]
-
-
 _VARIANTS = (
     FaultyClient(
         "plus-encoding",
         ("protocol.signature.v2",),
-        _ref(_PlusEncoding),
+        reference_factory(_PlusEncoding),
         description="signs with form encoding (space as +, * kept) instead of RPC percent-encoding",
     ),
     FaultyClient(
         "fixed-nonce",
         ("protocol.nonce.unique",),
-        _ref(_FixedNonce),
+        reference_factory(_FixedNonce),
         description="sends the same SignatureNonce on every call",
     ),
     FaultyClient(
         "wrong-version",
         ("protocol.version.value",),
-        _ref(_WrongVersion),
+        reference_factory(_WrongVersion),
         description="sends an API Version other than the document's",
     ),
     FaultyClient(
         "stale-timestamp",
         ("protocol.timestamp.expired",),
-        _ref(_StaleTimestamp),
+        reference_factory(_StaleTimestamp),
         description="sends a Timestamp an hour old",
     ),
     FaultyClient(
         "millisecond-timestamp",
         ("protocol.timestamp.format",),
-        _ref(_MillisecondTimestamp),
+        reference_factory(_MillisecondTimestamp),
         description="sends a Timestamp with fractional seconds",
     ),
     FaultyClient(
         "swallowed-code",
         ("doc.error.404.InvalidInstanceId.NotFound", "doc.dryrun.passes"),
-        _ref(_SwallowedCode),
+        reference_factory(_SwallowedCode),
         description="reports every error as a generic failure, losing the server's Code",
     ),
     FaultyClient(
         "lost-request-id",
         ("doc.response.RequestId", "doc.error.404.InvalidInstanceId.NotFound"),
-        _ref(_LostRequestId),
+        reference_factory(_LostRequestId),
         description="drops the RequestId of successes and errors",
     ),
     FaultyClient(
         "message-rewritten",
         ("doc.error.403.IncorrectInstanceStatus.message-2",),
-        _ref(_MessageRewritten),
+        reference_factory(_MessageRewritten),
         description="rewrites the server's Message instead of passing it verbatim",
     ),
     FaultyClient(
         "force-stop-when-unset",
         ("doc.default.ForceStop",),
-        _ref(_ForceStopWhenUnset),
+        reference_factory(_ForceStopWhenUnset),
         description="sends ForceStop=true when the caller left it unset",
     ),
     FaultyClient(
         "dry-run-dropped",
         ("doc.param.DryRun.value.true",),
-        _ref(_DryRunDropped),
+        reference_factory(_DryRunDropped),
         description="never sends DryRun, so a dry run really reboots",
     ),
     FaultyClient(
         "boolean-as-number",
         ("doc.param.ForceStop.type", "doc.param.DryRun.type"),
-        _ref(_BooleanAsNumber),
+        reference_factory(_BooleanAsNumber),
         description="sends booleans as 1/0",
     ),
     FaultyClient(
         "retry-after-4xx",
         ("interop.retries.none",),
-        _ref(_RetryAfter4xx),
+        reference_factory(_RetryAfter4xx),
         description="resends the reboot after a 4xx answer",
     ),
     FaultyClient(
         "duplicate-instance-id",
         ("protocol.params.merged",),
-        _ref(_DuplicateInstanceId),
+        reference_factory(_DuplicateInstanceId),
         description="sends InstanceId twice, once in the query and once in the body",
     ),
     FaultyClient(
         "raw-plus",
         ("interop.encoding.plus-space",),
-        _ref(_RawPlus),
+        reference_factory(_RawPlus),
         description="puts a literal + for a space on the wire and signs it as a plus",
     ),
     FaultyClient(
         "put-method",
         ("protocol.method.POST", "protocol.method.GET"),
-        _ref(_PutMethod),
+        reference_factory(_PutMethod),
         description="calls with HTTP PUT",
     ),
     FaultyClient(
         "success-on-anything",
         ("interop.client.unusable-response",),
-        _ref(_SuccessOnAnything),
+        reference_factory(_SuccessOnAnything),
         description="reports success for any HTTP 200, even an empty or unparsable body",
     ),
     FaultyClient(
         "signs-host-only",
         ("protocol.signature.v3.signed-headers",),
-        _ref(_SignsHostOnly, signature="v3"),
+        reference_factory(_SignsHostOnly, signature="v3"),
         description="signs a V3 request over host alone, leaving its x-acs-* headers unsigned",
     ),
     FaultyClient(
         "names-sha256",
         ("protocol.signature.v2.algorithm",),
-        _ref(_NamesSha256),
+        reference_factory(_NamesSha256),
         description="sends SignatureMethod=HMAC-SHA256 although it signs with HMAC-SHA1",
     ),
     FaultyClient(
@@ -344,7 +338,7 @@ _VARIANTS = (
     FaultyClient(
         "refuses-dry-run",
         ("doc.param.DryRun.value.true",),
-        _ref(_RefusesDryRun),
+        reference_factory(_RefusesDryRun),
         description="refuses DryRun=true locally, so a dry run never reaches the server",
     ),
 )

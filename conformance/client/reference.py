@@ -11,7 +11,7 @@ It passes the whole client suite, and its small overridable steps (`api_params`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ __all__ = [
     "READ_TIMEOUT_S",
     "ReferenceClient",
     "reference_adapter",
+    "reference_factory",
     "reference_get_adapter",
     "reference_loopback_adapter",
     "reference_v3_adapter",
@@ -253,6 +254,14 @@ class ReferenceClient:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._http.close()
+
+
+def reference_factory(
+    cls: type[ReferenceClient], **kwargs: object
+) -> Callable[[], Callable[[RebootCall], Outcome]]:
+    """A fresh `cls(**kwargs)`'s `reboot_instance` per call of the factory: how the faulty and
+    the legitimate client variants (subclasses that change one choice) become adapters."""
+    return lambda: cls(**kwargs).reboot_instance  # type: ignore[arg-type]
 
 
 def _adapter(name: str, client: ReferenceClient, timeout_s: float, httpx: bool) -> ClientAdapter:

@@ -28,7 +28,7 @@ from conformance.client.contract import (
     Outcome,
     RebootCall,
 )
-from conformance.client.reference import ReferenceClient
+from conformance.client.reference import ReferenceClient, reference_factory
 from conformance.protocol.wire import new_nonce
 
 __all__ = ["ADAPTER_PREFIX", "VARIANTS", "LegitimateClient"]
@@ -166,12 +166,6 @@ class LegitimateClient:
         )
 
 
-def _ref(
-    cls: type[ReferenceClient], **kwargs: object
-) -> Callable[[], Callable[[RebootCall], Outcome]]:
-    return lambda: cls(**kwargs).reboot_instance  # type: ignore[arg-type]
-
-
 _METHODS = "GET is an allowed method for RebootInstance (api.methods: GET, POST)."
 _PLACEMENT = (
     "Parameters may arrive in the query string, in an application/x-www-form-urlencoded "
@@ -208,7 +202,7 @@ _VARIANTS = (
         "RebootCall.timeout_s is a hint that adapters may use; the SDK's own defaults are "
         "DEFAULT_CONNECT_TIMEOUT = 5000 and DEFAULT_READ_TIMEOUT = 10000 (ms)",
         "sdk: darabonba/core.py of alibabacloud-tea-openapi; contract: RebootCall.timeout_s",
-        _ref(_SdkDefaultTimeouts),
+        reference_factory(_SdkDefaultTimeouts),
         httpx_based=False,  # the no-answer scenario waits only on the loopback server
     ),
     LegitimateClient(
@@ -216,80 +210,84 @@ _VARIANTS = (
         "V2 with every parameter in the query of a GET",
         _METHODS,
         "protocol.method.GET",
-        _ref(ReferenceClient, method="GET"),
+        reference_factory(ReferenceClient, method="GET"),
     ),
     LegitimateClient(
         "query-post",
         "V2 POST with every parameter in the query, no body",
         _PLACEMENT,
         "protocol.params.merged",
-        _ref(_QueryPost),
+        reference_factory(_QueryPost),
     ),
     LegitimateClient(
         "split-post",
         "V2 POST: InstanceId/ForceStop/DryRun in the query, the common parameters in a body",
         _PLACEMENT,
         "protocol.params.merged",
-        _ref(_SplitPost),
+        reference_factory(_SplitPost),
     ),
     LegitimateClient(
-        "uuid-nonce", "a UUID as SignatureNonce", _NONCE, "protocol.nonce.unique", _ref(_UuidNonce)
+        "uuid-nonce",
+        "a UUID as SignatureNonce",
+        _NONCE,
+        "protocol.nonce.unique",
+        reference_factory(_UuidNonce),
     ),
     LegitimateClient(
         "hex64-nonce",
         "64 hex characters as SignatureNonce",
         _NONCE,
         "protocol.nonce.unique",
-        _ref(_Hex64Nonce),
+        reference_factory(_Hex64Nonce),
     ),
     LegitimateClient(
         "capitalised-booleans",
         "booleans as True/False",
         _BOOLEANS,
         "interop.boolean.capitalised",
-        _ref(_CapitalisedBooleans),
+        reference_factory(_CapitalisedBooleans),
     ),
     LegitimateClient(
         "explicit-false",
         "ForceStop=false and DryRun=false sent when the caller left them unset",
         "Default value: false.",
         "doc.default.ForceStop",
-        _ref(_ExplicitFalse),
+        reference_factory(_ExplicitFalse),
     ),
     LegitimateClient(
         "v3-signs-more",
         "signature V3 over host, x-acs-*, accept and user-agent (the Python SDK's set)",
         _V3,
         "protocol.signature.v3",
-        _ref(_V3SignsMore),
+        reference_factory(_V3SignsMore),
     ),
     LegitimateClient(
         "v3-get",
         "signature V3 over a GET",
         _METHODS,
         "protocol.method.GET",
-        _ref(ReferenceClient, signature="v3", method="GET"),
+        reference_factory(ReferenceClient, signature="v3", method="GET"),
     ),
     LegitimateClient(
         "no-format",
         "no Format parameter: reads the default (XML) answers",
         _FORMAT,
         "protocol.format.default",
-        _ref(_NoFormat),
+        reference_factory(_NoFormat),
     ),
     LegitimateClient(
         "lowercase-format",
         "Format=json",
         _FORMAT,
         "protocol.format.case-insensitive",
-        _ref(_LowercaseFormat),
+        reference_factory(_LowercaseFormat),
     ),
     LegitimateClient(
         "sdk-extra-parameters",
         "adds RegionId and an empty, signed SignatureType",
         _TOLERATED,
         "interop.params.tolerated",
-        _ref(_SdkExtraParameters),
+        reference_factory(_SdkExtraParameters),
     ),
 )
 
