@@ -2,7 +2,7 @@
 
 One command (about 1.5 minutes with the defaults)::
 
-    python benchmarks/bench_emulator.py [--duration 3] [--rounds 3] [--processes 2]
+    python benchmarks/bench_emulator.py [--duration 3] [--rounds 5] [--processes 2]
                                         [--report-dir reports] [--no-moto]
 
 Measured in the same run, with the same load driver (benchmarks/loadgen.py), interleaved rounds,
@@ -17,8 +17,12 @@ medians reported:
 
 Then p50/p99 latency of real reboots at half the emulator's saturating rate (one paced
 connection), and the emulator process's RSS with 10,000 instances. Goals (printed with the
-ratios): >= 10x moto, >= 40 % of the Starlette ceiling, p99 < 5 ms at half the saturating rate,
-10,000 instances < 50 MB RSS. The JSON report goes to `<report-dir>/bench_emulator.json`.
+ratios): >= 10x moto, >= 50 % of the Starlette ceiling for both reboot and DryRun (issue 16,
+item 5), p99 < 5 ms at half the saturating rate, 10,000 instances < 50 MB RSS. A ratio to the
+ceiling is the median of the rounds' own ratios (each round measures the emulator and the
+ceiling within seconds of each other), since this shared machine's speed drifts from round to
+round by more than the difference measured.
+The JSON report goes to `<report-dir>/bench_emulator.json`.
 
 `--serve emulator|starlette --port P` is the internal entry point of the server processes.
 """
@@ -67,7 +71,7 @@ MOTO_VERSION = "2016-11-15"
 MOTO_IMAGE = "ami-12c6146b"  # an AMI moto ships
 GOALS = {
     "vs_moto": 10.0,  # emulator rps / moto rps
-    "vs_starlette": 0.40,  # emulator rps / plain Starlette rps
+    "vs_starlette": 0.50,  # emulator rps / plain Starlette rps, each of reboot and DryRun
     "p99_ms": 5.0,  # at half the saturating rate
     "rss_mb": 50.0,  # with 10,000 instances
 }
@@ -387,11 +391,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         name: {"rounds": per_round[name], "median": medians[name], "checks": checks[name]}
         for name in per_round
     }
-    ratios: dict[str, float] = {}
+    ratios: dict[str, Any] = {}
     for kind in ("reboot", "DryRun"):
         if f"moto {kind}" in medians:
             ratios[f"vs_moto_{kind}"] = _ratio(medians[f"emulator {kind}"], medians[f"moto {kind}"])
-        ratios[f"vs_starlette_{kind}"] = medians[f"emulator {kind}"] / medians["starlette ceiling"]
+        # Paired by round: the ceiling measured in the same round, seconds apart.
+        paired = [
+            emu / plain
+            for emu, plain in zip(
+                per_round[f"emulator {kind}"], per_round["starlette ceiling"], strict=True
+            )
+            if plain > 0
+        ]
+        ratios[f"vs_starlette_{kind}"] = median(paired) if paired else 0.0
+        ratios[f"vs_starlette_{kind}_rounds"] = paired
+        ratios[f"vs_starlette_{kind}_of_medians"] = (
+            medians[f"emulator {kind}"] / medians["starlette ceiling"]
+        )
     report["ratios"] = ratios
     report["latency"] = {
         "offered_rps": latency.offered_rps,
@@ -405,7 +421,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     report["rss_mib"] = rss
     goals = {
-        "vs_starlette": ratios["vs_starlette_reboot"] >= GOALS["vs_starlette"],
+        "vs_starlette": min(ratios["vs_starlette_reboot"], ratios["vs_starlette_DryRun"])
+        >= GOALS["vs_starlette"],
         "p99_ms": report["latency"]["p99_ms"] < GOALS["p99_ms"],
         "rss_mb": rss["emulator_with_instances_idle"] * 1.048576 < GOALS["rss_mb"],
     }
@@ -457,6 +474,9 @@ def print_table(report: dict[str, Any]) -> None:
         verdict = _fmt_ratio(ratios[key], g["vs_starlette"])
         print(f"{'emulator ' + kind + ' / Starlette':<34}{ratios[key] * 100:>8.0f}%"
               f"  >= {g['vs_starlette'] * 100:.0f}%  {verdict}")  # fmt: skip
+        rounds = ", ".join(f"{r * 100:.0f}%" for r in ratios.get(f"{key}_rounds", []))
+        print(f"  (median of the rounds' ratios: {rounds}; ratio of the medians "
+              f"{ratios.get(key + '_of_medians', 0) * 100:.0f}%)")  # fmt: skip
     lat = report["latency"]
     print()
     print(
@@ -488,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=0.5, help="warm-up seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
     parser.add_argument("--processes", type=int, default=2, help="load processes (2-4)")
     parser.add_argument("--instances", type=int, default=10_000, help="emulated instances")
     parser.add_argument("--latency-seconds", type=float, default=3.0)

@@ -1,16 +1,17 @@
-"""The main job (`ecs-conformance run`) as a user runs it, and each target's share of its time.
+"""The main job (`ecs-conformance run`) as a user runs it, and each target's time in it.
 
-    python benchmarks/bench_main_job.py [--rounds 1] [--report-dir reports]
+    python benchmarks/bench_main_job.py [--rounds 1] [--jobs N] [--report-dir reports]
 
 Runs `ecs-conformance run --report-dir TMP` in a subprocess: the server suite against the
-embedded emulator, then the client suite against the reference client and every official SDK
+embedded emulator and the client suite against the reference client and every official SDK
 adapter that can run here (the Node SDK where Node.js is present; installed on its first use,
-which then counts in that run's time). Each target's duration is read from the run's own
-overview, `TMP/run.json` (`runs[].duration_s`: its pytest subprocess, start-up included); the
-rest of the wall time ("outside the targets") is the command's own start-up, the adapters'
-availability checks and installs, and the reports. Prints each target's seconds and share of
-the wall time, the total, the goal (issue 16, item 2: at most 30 s on this machine) and whether
-it is met, the targets the run skipped and why, and the load average before and after.
+which then counts in that run's time), side by side unless `--jobs 1` is passed on. Each
+target's duration is read from the run's own overview, `TMP/run.json` (`runs[].duration_s`: its
+pytest subprocess, start-up included). Prints each target's seconds and their fraction of the
+wall time (targets overlap, so the fractions add up to more than 100 %), the sum of the
+targets' times (about what one after the other would take), the wall time against the goal
+(issue 16, item 2: at most 30 s on this machine) and whether it is met, the targets the run
+skipped and why, and the load average before and after.
 With --rounds N the run is repeated and the round of median wall time shown.
 Writes `<report-dir>/bench_main_job.json`.
 """
@@ -44,12 +45,12 @@ def _command() -> str:
     )
 
 
-def run_once(workdir: Path) -> dict[str, Any]:
+def run_once(workdir: Path, jobs: int | None = None) -> dict[str, Any]:
     """One `ecs-conformance run`; its wall time, exit status and each target's duration."""
     report_dir = workdir / "reports"
     shutil.rmtree(report_dir, ignore_errors=True)
     proc = run_measured(
-        [_command(), "run", f"--report-dir={report_dir}"],
+        [_command(), "run", f"--report-dir={report_dir}", *([f"--jobs={jobs}"] if jobs else [])],
         cwd=workdir,
         env=dict(os.environ),
         timeout=TIMEOUT_S,
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the main job, print each target's share and the goal, write the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=None, help="run's --jobs (default: its own)")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-main-job-") as tmp:
         for i in range(args.rounds):
-            run = run_once(Path(tmp))
+            run = run_once(Path(tmp), args.jobs)
             runs.append(run)
             print(f"  round {i + 1}/{args.rounds}: {run['wall_s']:.1f} s, exit {run['exit']}")
     load_after = os.getloadavg()
@@ -102,12 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     if not run["targets"]:
         print(f"the run wrote no overview (exit {run['exit']}); its output ends:\n{run['tail']}")
     rows = [(t["target"], t["duration_s"]) for t in run["targets"]]
-    rows.append(("outside the targets", max(0.0, wall - sum(d for _, d in rows))))
-    width = max(len(name) for name, _ in rows)
+    serial = sum(d for _, d in rows)
+    summed = "sum of the targets' times"
+    width = max([len(name) for name, _ in rows] + [len(summed)])
     print()
-    print(f"{'target':<{width}}  {'seconds':>8}  {'share':>6}")
+    print(f"{'target':<{width}}  {'seconds':>8}  {'of wall':>7}")
     for name, seconds in rows:
-        print(f"{name:<{width}}  {seconds:>8.1f}  {seconds / wall:>6.1%}")
+        print(f"{name:<{width}}  {seconds:>8.1f}  {seconds / wall:>7.1%}")
+    print(f"{summed:<{width}}  {serial:>8.1f}  (about one after the other)")
     print(f"{'total (wall)':<{width}}  {wall:>8.1f}")
     met = wall <= GOAL_S and bool(run["targets"])
     print(
@@ -121,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "main_job",
         "cpus": os.cpu_count(),
         "rounds": args.rounds,
+        "jobs": args.jobs,
         "wall_s": wall,
+        "targets_sum_s": round(serial, 2),
         "cpu_s": run["cpu_s"],
         "exit": run["exit"],
         "goal_s_max": GOAL_S,

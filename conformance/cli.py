@@ -11,6 +11,7 @@ import functools
 import shutil
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from conformance.errors import ConfigError, ConformanceError
 from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
     DEFAULT_EXAMPLES,
+    DEFAULT_PARALLEL,
     DEFAULT_RUN_TIMEOUT_S,
 )
 
@@ -290,6 +292,7 @@ class _Run:
     waivers: Sequence[Any]
     workers: int = 0
     select: str | None = None
+    jobs: int | None = None  # `run`: targets judged at once (None: all)
 
 
 def _prepare(given: dict[str, Any], **suite: Any) -> tuple[_Run, dict[str, Any], SuiteOptions]:
@@ -305,6 +308,7 @@ def _prepare(given: dict[str, Any], **suite: Any) -> tuple[_Run, dict[str, Any],
         _load_waivers(given.pop("waivers", None)),
         given.pop("workers", 0),
         given.pop("select", None),
+        given.pop("jobs", None),
     )
     values = {**given, **suite}
     options = SuiteOptions.from_values(values)
@@ -419,6 +423,13 @@ def _run_and_report(
     _REPORT_DIR,
     _WAIVERS,
     click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite"),
+    click.option(
+        "-j",
+        "--jobs",
+        default=None,
+        type=click.IntRange(min=1),
+        help="targets judged at once [default: all; 1: one after the other]",
+    ),
 )
 @_friendly
 @_stops_on_signals
@@ -427,7 +438,7 @@ def run(seed: int | None, **given: Any) -> None:
     suite against the reference client and every official SDK adapter that can run here
     (the Node SDK is installed on first use where Node.js and npm are), reports."""
     from conformance.client.registry import main_job_entries
-    from conformance.runner import SuiteRun, run_suite
+    from conformance.runner import SuiteRun
     from conformance.suite.options import option_args
 
     run_options, values, _ = _prepare(given)
@@ -444,50 +455,89 @@ def run(seed: int | None, **given: Any) -> None:
             _note(f"skipping client {entry.name}: {why}")
     from conformance.processes import Interrupted
     from conformance.reports.index import Interruption, remove_run_index, write_run_index
+    from conformance.side_by_side import Planned, Schedule
 
-    runs: list[tuple[Any, Path]] = []
-    started = datetime.now(UTC)
-    # An overview left by an earlier run would describe other subdirectories than this run's.
-    remove_run_index(run_options.report_dir)
-    for index, (kind, name, options) in enumerate(plan, 1):
-        click.secho(f"[{index}/{len(plan)}] {kind} suite: {name} (seed {seed})", bold=True)
-        try:
-            result = run_suite(
+    jobs = run_options.jobs or len(plan)
+    several = jobs > 1 and len(plan) > 1
+    schedule = Schedule(
+        [
+            Planned(
+                f"{kind}: {name}",
                 SuiteRun(
                     kind,
                     option_args({**options, **values}),
                     credentials,
                     seed,
                     workers=run_options.workers,
+                    # Side by side, the client suites (mostly waiting on timeouts) yield the CPU
+                    # to the server suite, the longest run.
+                    niceness=_CLIENT_NICENESS if several and kind == "client" else 0,
                 ),
-                echo=_progress_echo(),
             )
-        except Interrupted as exc:
-            # The finished targets' reports are kept; the overview says what was not run.
-            stopped = Interruption(
-                str(exc),
-                exc.exit_code,
-                f"{kind}: {name}",
-                [f"{k}: {n}" for k, n, _ in plan[index:]],
-            )
-            if runs:
-                _print_summary([r for r, _ in runs], run_options.report_dir)
-            index_path = write_run_index(
-                runs,
-                run_options.report_dir,
-                started_at=started,
-                interrupted=stopped,
-                skipped=skipped,
-            )
-            click.echo(f"overview: {index_path} (the run was interrupted during {kind}: {name})")
-            raise
+            for kind, name, options in plan
+        ],
+        jobs=jobs,
+        started=lambda index, planned: _say(
+            f"[{index + 1}/{len(plan)}] {planned.run.kind} suite: "
+            f"{planned.label.split(': ', 1)[1]} (seed {seed})",
+            bold=True,
+        ),
+        echo=lambda planned: _progress_echo(planned.label if several else None),
+    )
+    reports: dict[int, tuple[Any, Path]] = {}
+
+    def finished(index: int, planned: Planned, result: Any) -> None:
+        kind, name, _ = plan[index]
         target_dir = run_options.report_dir / f"{kind}-{_slug(name)}"
         report = _write(kind, name, seed, result, run_options.waivers, credentials, target_dir)
-        runs.append((report, target_dir))
+        reports[index] = (report, target_dir)
+        if several:
+            verdict = "conformant" if report.exit_code == 0 else "NOT conformant"
+            took = f"{result.duration_s:.1f} s"
+            _say(f"[{index + 1}/{len(plan)}] {planned.label}: {verdict} ({took})")
+
+    started = datetime.now(UTC)
+    # An overview left by an earlier run would describe other subdirectories than this run's.
+    remove_run_index(run_options.report_dir)
+    try:
+        schedule.run(finished)
+    except Interrupted as exc:
+        # The finished targets' reports are kept; the overview says what was not run.
+        runs = [reports[i] for i in sorted(reports)]
+        labels = [p.label for p in schedule.plan]
+        stopped = Interruption(
+            str(exc),
+            exc.exit_code,
+            ", ".join(labels[i] for i in schedule.running) or "the report writing",
+            [labels[i] for i in schedule.not_started],
+        )
+        if runs:
+            _print_summary([r for r, _ in runs], run_options.report_dir)
+        index_path = write_run_index(
+            runs,
+            run_options.report_dir,
+            started_at=started,
+            interrupted=stopped,
+            skipped=skipped,
+        )
+        click.echo(f"overview: {index_path} (the run was interrupted during {stopped.during})")
+        raise
+    runs = [reports[i] for i in sorted(reports)]
     _print_summary([r for r, _ in runs], run_options.report_dir)
     index_path = write_run_index(runs, run_options.report_dir, started_at=started, skipped=skipped)
     click.echo(f"overview: {index_path} (each target's four reports in its subdirectory)")
     sys.exit(max(int(r.exit_code) for r, _ in runs))
+
+
+# How much lower the client suites run beside the server suite (see `run`).
+_CLIENT_NICENESS = 10
+_SAY_LOCK = threading.Lock()
+
+
+def _say(text: str, **style: Any) -> None:
+    """One whole line, whichever thread says it."""
+    with _SAY_LOCK:
+        click.secho(text, **style)
 
 
 def _ready(entry: AdapterEntry) -> str | None:
@@ -639,7 +689,13 @@ def _check_upstream(url: str, credentials: Credentials, timeout_s: float) -> Non
 @_options(
     "selftest",
     _REPORT_DIR,
-    click.option("--parallel", default=2, show_default=True, type=int, help="suite runs at once"),
+    click.option(
+        "--parallel",
+        default=DEFAULT_PARALLEL,
+        show_default="twice the CPUs, at most 8",
+        type=click.IntRange(min=1),
+        help="suite runs at once",
+    ),
     click.option("--no-clients", is_flag=True, help="skip the faulty-client half"),
     click.option(
         "--update-signatures",
@@ -770,10 +826,14 @@ def _write(
     return report
 
 
-def _progress_echo() -> Callable[[str], None]:
+def _progress_echo(label: str | None = None) -> Callable[[str], None]:
+    """Where a suite's progress lines go: indented, and after `label` when several suites run
+    at once (their lines interleave)."""
+    prefix = f"  {label} | " if label else "  "
+
     def echo(line: str) -> None:
         if line.strip():
-            click.echo("  " + line)
+            _say(prefix + line)
 
     return echo
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "STOP_GRACE_S",
     "Finished",
     "Interrupted",
     "LineChild",
@@ -60,7 +61,7 @@ _REGISTERED: set[int] = set()
 _SUBREAPER: bool | None = None
 _STDERR_KEPT = 64 * 1024
 _STRAY_ROUNDS = 50
-_STOP_GRACE_S = 10.0  # how long a stopped child may take to finish (pytest writes its ledger)
+STOP_GRACE_S = 10.0  # how long a stopped child may take to finish (pytest writes its ledger)
 _CLOSE_GRACE_S = 2.0  # how long a LineChild may take to exit once its stdin is closed
 
 
@@ -97,7 +98,7 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def stop(proc: subprocess.Popen[Any], grace_s: float = _STOP_GRACE_S) -> None:
+def stop(proc: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
     """Stop `proc`'s process group: SIGINT (a pytest run then finishes its session), then,
     after `grace_s` or at a second signal, SIGKILL. Its output, if piped, is drained meanwhile
     so that it cannot block writing it."""

@@ -7,8 +7,10 @@ adapter that wedges the suite cannot wedge the caller.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +28,14 @@ from conformance.suite import progress
 from conformance.suite.ledger import Ledger
 from conformance.suite.options import option_args
 
-__all__ = ["HEARTBEAT_S", "SuiteRun", "SuiteRunResult", "run_suite"]
+__all__ = [
+    "HEARTBEAT_S",
+    "SUITE_PLUGINS",
+    "SuiteRun",
+    "SuiteRunResult",
+    "run_suite",
+    "stop_running",
+]
 
 SUITE_MODULES = {"server": "conformance.suite.server", "client": "conformance.suite.client"}
 # pytest's own exit codes (pytest.ExitCode) that mean "the run itself went wrong".
@@ -37,6 +46,16 @@ _PYTEST_INTERRUPTED = 2
 HEARTBEAT_S = 5.0
 # Lines of pytest's own output that say nothing to a person once the progress lines are there.
 _NOISE = re.compile(r"^\s*(\[\s*\d+%\])?\s*$")
+# A suite run loads only the pytest plugins a suite needs, ours and hypothesis': autoloading
+# every installed plugin (schemathesis' own imports its whole runner) costs 2-3 s of each
+# run's start-up, more than a client suite's own tests take. The suites use schemathesis as
+# a library, not as a plugin; `-n` loads xdist explicitly.
+SUITE_PLUGINS = ("conformance.suite.plugin", "_hypothesis_pytestplugin")
+_NO_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# The suite processes running now, so that an interruption of a caller running several at
+# once (`ecs-conformance run`) can stop them all from its main thread.
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,9 @@ class SuiteRun:
     timeout_s: float = 1800.0
     extra_pytest_args: Sequence[str] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # Added to the suite's niceness (its process group: pytest and its adapters). `run` lowers
+    # the client suites, which mostly wait on timeouts, below the server suite, its longest.
+    niceness: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +113,7 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             "no:cacheprovider",
             "-p",
             progress.__name__,
+            *(arg for plugin in SUITE_PLUGINS for arg in ("-p", plugin)),
             "-c",
             str(ini),
             "--rootdir",
@@ -101,7 +124,7 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
         ]
         if run.workers:
             cmd += ["-p", "xdist", "-n", str(run.workers)]
-        env = {**os.environ, **run.env, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, **_NO_AUTOLOAD, **run.env, "PYTHONDONTWRITEBYTECODE": "1"}
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (os.getcwd(), env.get("PYTHONPATH", "")) if p
         )
@@ -125,6 +148,11 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             errors="replace",
         )
         assert proc.stdout is not None
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
+        if run.niceness:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PGRP, proc.pid, run.niceness)
         watchdog = threading.Timer(run.timeout_s, processes.kill_group, args=(proc.pid,))
         watchdog.start()
         lines = _ProgressLines(echo)
@@ -142,6 +170,8 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             processes.stop(proc)
             raise
         finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
             watchdog.cancel()
             processes.release(proc)
             if before is not None:
@@ -162,6 +192,21 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
             duration_s=round(duration, 3),
             output_tail="\n".join(tail),
         )
+
+
+def stop_running(grace_s: float = processes.STOP_GRACE_S) -> None:
+    """Stop every suite process running now: SIGINT to each process group (a pytest run then
+    finishes its session), SIGKILL to those still running after `grace_s`. Each `run_suite`
+    reading one of them then returns or raises in its own thread."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        processes.kill_group(proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace_s
+    for proc in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        processes.kill_group(proc.pid)
 
 
 def _raise_for_setup(kind: str, code: int, tail: Sequence[str], *, recorded: int | None) -> None:

@@ -72,6 +72,8 @@ def test_main_job_writes_every_report_and_its_summary_matches(tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     overview = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    # The summary table, after the progress lines (which name the targets too).
+    table = proc.stdout[proc.stdout.rindex("\ntarget ") :]
     kinds = {run["kind"] for run in overview["runs"]}
     assert kinds == {"server", "client"}
     for run in overview["runs"]:
@@ -83,7 +85,7 @@ def test_main_job_writes_every_report_and_its_summary_matches(tmp_path: Path) ->
         assert run["summary"] == {k: doc["summary"][k] for k in run["summary"]}
         # The printed table agrees with conformance.json, level by level.
         label = f"{doc['target']['kind']}: {doc['target']['name']}"[:36]
-        block = proc.stdout.split(label, 1)[1].split("->", 1)[0]
+        block = table.split(label, 1)[1].split("->", 1)[0]
         for level, counts in doc["summary"]["by_level"].items():
             row = re.search(rf"{level}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", block)
             assert row, f"no {level} row for {label}"

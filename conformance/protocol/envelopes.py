@@ -8,6 +8,7 @@ id header) are read from the spec's typed profile (`Spec.profile`, built from th
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -90,8 +91,18 @@ class ApiError(Exception):
 
 
 def new_request_id() -> str:
-    """A RequestId like the document's examples: an upper-case hyphenated UUID4."""
-    return str(uuid.uuid4()).upper()
+    """A RequestId like the document's examples: an upper-case hyphenated UUID4.
+
+    >>> import uuid; uuid.UUID(new_request_id()).version
+    4
+    """
+    # What uuid.uuid4() makes, spelled directly: ~2.5x cheaper, and one is made per request.
+    h = os.urandom(16).hex().upper()
+    variant = _UUID_VARIANT[int(h[16], 16) & 3]  # RFC 4122: the top bits of byte 8 are 10
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
+_UUID_VARIANT = "89AB"
 
 
 # Characters XML 1.0 forbids even escaped; a message echoing client text must not break the body.

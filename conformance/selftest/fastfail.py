@@ -13,21 +13,10 @@ from __future__ import annotations
 
 import pytest
 
-__all__ = ["LEAN_ENV", "PROFILE", "lean_plugin_args", "plugin_args", "pytest_configure"]
+__all__ = ["PROFILE", "plugin_args", "pytest_configure"]
 
 PROFILE = "ecs-selftest-no-shrink"
 _MODULE = "conformance.selftest.fastfail"
-
-
-# Selftest's runs load only the plugins the suites need: pytest's autoload of every installed
-# plugin (schemathesis' own imports its whole runner) costs 2-3 s of each run's start-up, and
-# selftest makes about 80 runs. The suites use schemathesis as a library, not as a plugin.
-LEAN_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-
-
-def lean_plugin_args() -> tuple[str, ...]:
-    """The plugins a suite run needs when autoload is off (`LEAN_ENV`): ours and hypothesis'."""
-    return ("-p", "conformance.suite.plugin", "-p", "_hypothesis_pytestplugin")
 
 
 def plugin_args() -> tuple[str, ...]:

@@ -30,10 +30,11 @@ from conformance.selftest.defaults import (
     DEFAULT_CLIENT_MAX_FAILURES,
     DEFAULT_CLIENT_TIMEOUT_S,
     DEFAULT_EXAMPLES,
+    DEFAULT_PARALLEL,
     DEFAULT_REBOOT_SECONDS,
     DEFAULT_RUN_TIMEOUT_S,
 )
-from conformance.selftest.fastfail import LEAN_ENV, lean_plugin_args, plugin_args
+from conformance.selftest.fastfail import plugin_args
 from conformance.selftest.result import SelftestResult, SubjectResult, TestFailure
 from conformance.suite.ledger import FAILED, NOT_VERIFIED, PASSED
 from conformance.suite.options import option_args
@@ -76,7 +77,7 @@ def run_selftest(
     report_dir: Path,
     seed: int,
     examples: int = DEFAULT_EXAMPLES,
-    parallel: int = 2,
+    parallel: int = DEFAULT_PARALLEL,
     echo: Echo | None = None,
     include_clients: bool = True,
     mutants: Sequence[Mutant] | None = None,
@@ -324,8 +325,7 @@ def _suite_run(
         credentials=credentials,
         seed=seed,
         timeout_s=timeout_s,
-        extra_pytest_args=(*lean_plugin_args(), *pytest_args),
-        env=dict(LEAN_ENV),
+        extra_pytest_args=tuple(pytest_args),
     )
 
 
