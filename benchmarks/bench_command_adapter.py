@@ -35,6 +35,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from bench_client_suite import AdapterRun, run  # noqa: E402
+from measure import goal  # noqa: E402
 
 GOAL_RATIO = 1.5
 _COMMAND = f"{sys.executable} examples/command_adapter.py"
@@ -89,6 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         "goal_ratio_max": GOAL_RATIO,
         "goal_met": met,
         "same_verdicts": same,
+        "goals": [
+            goal(
+                "persistent --command / in-process wall time (reference client)",
+                f"{ratio:.2f}x",
+                f"<= {GOAL_RATIO:g}x",
+                met,
+                "16.1",
+            ),
+            goal("same verdicts each way", "yes" if same else "no", "yes", same, "16.1"),
+        ],
     }
     ns.report_dir.mkdir(parents=True, exist_ok=True)
     (ns.report_dir / "bench_command_adapter.json").write_text(

@@ -62,6 +62,7 @@ from loadgen import (  # noqa: E402
     median,
     paced_latency,
 )
+from measure import goal  # noqa: E402
 
 __all__ = ["main"]
 
@@ -429,6 +430,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "vs_moto_reboot" in ratios:
         goals["vs_moto"] = ratios["vs_moto_reboot"] >= GOALS["vs_moto"]
     report["goals_met"] = goals
+    pct = GOALS["vs_starlette"] * 100
+    report["goals"] = [
+        goal(
+            f"emulator {kind} / plain Starlette req/s (median of paired rounds)",
+            f"{ratios[f'vs_starlette_{kind}'] * 100:.0f} %",
+            f">= {pct:.0f} %",
+            ratios[f"vs_starlette_{kind}"] >= GOALS["vs_starlette"],
+            "16.5",
+        )
+        for kind in ("reboot", "DryRun")
+    ]
+    if "vs_moto_reboot" in ratios:
+        report["goals"] += [
+            goal(
+                f"emulator {kind} / moto {kind} req/s",
+                f"{ratios[f'vs_moto_{kind}']:.1f}x",
+                f">= {GOALS['vs_moto']:g}x",
+                ratios[f"vs_moto_{kind}"] >= GOALS["vs_moto"],
+            )
+            for kind in ("reboot", "DryRun")
+        ]
+    rss_mb = rss["emulator_with_instances_idle"] * 1.048576
+    report["goals"] += [
+        goal(
+            "reboot p99 latency at half the saturating rate",
+            f"{report['latency']['p99_ms']:.2f} ms",
+            f"< {GOALS['p99_ms']:g} ms",
+            goals["p99_ms"],
+        ),
+        goal("emulator RSS with 10,000 instances", f"{rss_mb:.1f} MB", "< 50 MB", goals["rss_mb"]),
+    ]
     report["all_answers_correct"] = (
         all(c["wrong"] == 0 and c["errors"] == 0 for cs in checks.values() for c in cs)
         and latency.wrong == 0

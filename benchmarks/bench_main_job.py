@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from measure import run_measured  # noqa: E402
+from measure import goal, run_measured  # noqa: E402
 
 GOAL_S = 30.0
 TIMEOUT_S = 1800.0
@@ -136,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
         "shares": {name: round(seconds / wall, 3) for name, seconds in rows},
         "seconds": {name: round(seconds, 2) for name, seconds in rows},
         "skipped": run["skipped"],
+        "goals": [
+            goal(
+                "ecs-conformance run, wall time (every installed SDK)",
+                f"{wall:.1f} s",
+                f"<= {GOAL_S:g} s",
+                met,
+                "16.2",
+            )
+        ],
         "load_before": list(load_before),
         "load_after": list(load_after),
         "all_rounds": [{k: v for k, v in r.items() if k != "tail"} for r in runs],

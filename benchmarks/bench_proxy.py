@@ -67,6 +67,7 @@ from loadgen import (  # noqa: E402
     paced_latency,
     percentile,
 )
+from measure import goal  # noqa: E402
 
 __all__ = ["main"]
 
@@ -264,6 +265,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["all_answers_correct"] = all(
         c["wrong"] == 0 and c["errors"] == 0 for cs in checks.values() for c in cs
     ) and all(entry["wrong"] == 0 for entry in latency.values())
+    report["goals"] = [
+        goal(
+            "proxy / direct req/s",
+            f"{report['throughput_ratio'] * 100:.0f} %",
+            f">= {GOALS['throughput_ratio'] * 100:.0f} %",
+            report["goals_met"]["throughput_ratio"],
+            "15.4",
+        ),
+        goal(
+            "p99 latency the proxy adds",
+            f"{report['added_ms']['p99']:.2f} ms",
+            f"< {GOALS['added_p99_ms']:g} ms",
+            report["goals_met"]["added_p99_ms"],
+            "15.4",
+        ),
+    ]
     return report
 
 

@@ -68,7 +68,7 @@ for _path in (str(REPO), str(HERE)):
         sys.path.insert(0, _path)
 
 from bench_emulator import HOST, _free_port, server_process  # noqa: E402
-from measure import run_measured  # noqa: E402
+from measure import goal, run_measured  # noqa: E402
 
 GOAL_RATIO = 2.0
 STATS_PATH = "/_bench/stats"
@@ -375,6 +375,22 @@ def main(argv: list[str] | None = None) -> int:
         "goal_ratio_min": GOAL_RATIO,
         "goal_met": met,
         "st_sent_enough": enough,
+        "goals": [
+            goal(
+                "suite / st run, steady checked requests per second",
+                f"{ratio:.1f}x",
+                f">= {GOAL_RATIO:g}x",
+                met,
+                "16.4",
+            ),
+            goal(
+                "st run sent at least as many requests as the suite",
+                "yes" if enough else "no",
+                "yes",
+                enough,
+                "16.4",
+            ),
+        ],
         "load_before": list(load_before),
         "load_after": list(load_after),
         "all_rounds": {

@@ -1,4 +1,4 @@
-"""Peak-memory measurement shared by the benchmark scripts.
+"""Peak-memory measurement and the goal records shared by the benchmark scripts.
 
 Two ways, for two shapes of run:
 
@@ -11,6 +11,9 @@ Two ways, for two shapes of run:
   descendants from /proc every `interval_s`, so its peak is what the machine held at once.
 
 Both are Linux-first (/proc; `ru_maxrss` in KiB); `run_measured` also handles macOS (bytes).
+
+`goal(...)` is one entry of a script's JSON `goals` list: the figure, its value, the goal, and
+whether it is met; `run_all.py` gathers every script's goals into one table.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Measured", "RssSampler", "run_measured"]
+__all__ = ["Measured", "RssSampler", "goal", "run_measured"]
 
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 # ru_maxrss is in KiB on Linux and in bytes on macOS (getrusage(2) of each).
@@ -179,3 +182,10 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def goal(figure: str, value: str, target: str, met: bool, issue: str = "") -> dict[str, object]:
+    """One goal of a benchmark, for its JSON report's `goals` list (read by run_all.py):
+    `figure` what is measured, `value` as measured, `target` the goal (`<= 30 s`), `issue`
+    where it was set (`16.2`: issue 16, item 2)."""
+    return {"figure": figure, "value": value, "goal": target, "met": bool(met), "issue": issue}

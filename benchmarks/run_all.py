@@ -9,7 +9,9 @@ Runs, in order, each of `bench_emulator.py`, `bench_server_suite.py`,
 mentions that option). Every `*.json` a script writes into DIR during its run is
 collected into `DIR/bench.json`; the printed table shows each script's scalar figures.
 Convention for benchmark scripts: accept `--report-dir DIR`, print a table, and write
-`DIR/bench_<name>.json`.
+`DIR/bench_<name>.json`, with a `goals` list (`measure.goal`: figure, value, goal, met) for the
+figures that have one. The last table gathers every script's goals, each with its value and
+the issue item that set it; the exit status is 1 when a script failed or a goal is missed.
 """
 
 from __future__ import annotations
@@ -139,6 +141,38 @@ def table_lines(entries: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def goal_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every goal the scripts reported (their JSON's `goals`), in script order."""
+    rows = []
+    for entry in entries:
+        for data in entry.get("results", {}).values():
+            if isinstance(data, dict):
+                for g in data.get("goals", []):
+                    rows.append({"script": entry["script"], **g})
+    return rows
+
+
+def goal_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The goals table: issue item, figure, value, goal, met."""
+    if not rows:
+        return ["no script reported a goal"]
+    table = [
+        (str(r.get("issue") or "-"), str(r["figure"]), str(r["value"]), str(r["goal"]),
+         "met" if r["met"] else "NOT MET")
+        for r in rows
+    ]  # fmt: skip
+    head = ("issue", "figure", "value", "goal", "")
+    widths = [max(len(row[i]) for row in [*table, head]) for i in range(5)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    lines = [line(head), *(line(row) for row in table)]
+    met = sum(1 for r in rows if r["met"])
+    lines.append(f"{met} of {len(rows)} goals met")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -162,15 +196,24 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
         "wall_s": round(time.monotonic() - t0, 2),
+        "goals": goal_rows(entries),
         "benchmarks": entries,
     }
     (report_dir / OUTPUT).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print()
     for line in table_lines(entries):
         print(line)
+    goals = goal_rows(entries)
+    print(
+        "\ngoals (the machine's load average: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + ")"
+    )
+    for line in goal_lines(goals):
+        print(line)
     print(f"\nall benchmarks: {report_dir / OUTPUT}")
     failed = [e for e in entries if e["status"] in ("failed", "timeout")]
-    return 1 if failed else 0
+    return 1 if failed or not all(g["met"] for g in goals) else 0
 
 
 if __name__ == "__main__":

@@ -349,7 +349,9 @@ def server(url: str, **given: Any) -> None:
     for note in setup.notes:
         _note(note)
     env = {ENV_CONTROL_TOKEN: options.control_token} if options.control_token else {}
-    name = f"{url} (mutant {options.mutant})" if options.mutant else url
+    name = url
+    if options.mutant or options.variant:
+        name += f" (mutant {options.mutant})" if options.mutant else f" (variant {options.variant})"
     sys.exit(_run_and_report("server", name, values, run, options.credentials, env=env))
 
 

@@ -137,9 +137,25 @@ def test_a_control_url_that_is_not_a_control_api_exits_2(tmp_path: Path, emulato
         (("server", "embedded", "--reboot-seconds", "0"), "--reboot-seconds"),
         (("server", "embedded", "--mutant", "dryrun-execute"), "did you mean 'dryrun-executes'"),
         (("server", "http://127.0.0.1:1", "--mutant", "dryrun-executes"), "embedded target"),
+        (("server", "embedded", "--variant", "locks-frist"), "did you mean 'locks-first'"),
+        (("server", "http://127.0.0.1:1", "--variant", "locks-first"), "embedded target"),
+        (
+            ("server", "embedded", "--mutant", "dryrun-executes", "--variant", "locks-first"),
+            "serves one of them",
+        ),
         (("client", "reference", "--timeout", "0"), "--timeout"),
     ],
-    ids=["timeout", "examples", "reboot-seconds", "mutant-typo", "mutant-of-url", "client"],
+    ids=[
+        "timeout",
+        "examples",
+        "reboot-seconds",
+        "mutant-typo",
+        "mutant-of-url",
+        "variant-typo",
+        "variant-of-url",
+        "mutant-and-variant",
+        "client",
+    ],
 )
 def test_a_bad_option_value_is_a_usage_error(
     tmp_path: Path, args: tuple[str, ...], needle: str

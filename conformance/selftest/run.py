@@ -1,8 +1,10 @@
 """`run_selftest`: the suites against the references, every mutant and every faulty client.
 
 Every run is a pytest subprocess (`conformance.runner.run_suite`); `parallel` of them run at
-once, each emulator served in this process from its own thread for the length of its run.
-Runs against mutants and faulty clients load `conformance.selftest.fastfail` (no shrinking).
+once. A server run judges the suite's embedded target serving the subject (`--ecs-mutant`,
+`--ecs-variant`), so each emulator lives in its own run's process, on the clock the suite can
+move (a reboot ends when the suite says, not after seconds of waiting). Runs against mutants
+and faulty clients load `conformance.selftest.fastfail` (no shrinking).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from pathlib import Path
 from conformance.client.faulty import FAULTY, FaultyClient
 from conformance.client.variants import VARIANTS as CLIENT_VARIANTS
 from conformance.client.variants import LegitimateClient
-from conformance.config import Credentials, EmulatorSettings
-from conformance.emulator.behaviour import Behaviour
+from conformance.config import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Credentials
 from conformance.errors import ConfigError, ConformanceError
 from conformance.files import write_text
 from conformance.mutants import Mutant, all_mutants
@@ -31,7 +32,6 @@ from conformance.selftest.defaults import (
     DEFAULT_CLIENT_TIMEOUT_S,
     DEFAULT_EXAMPLES,
     DEFAULT_PARALLEL,
-    DEFAULT_REBOOT_SECONDS,
     DEFAULT_RUN_TIMEOUT_S,
 )
 from conformance.selftest.fastfail import plugin_args
@@ -65,7 +65,7 @@ class _Job:
     name: str
     description: str
     breaks: tuple[str, ...]
-    behaviour: Behaviour | None  # server jobs: the emulator to start
+    served: Mapping[str, str]  # server jobs: what the embedded target serves (mutant, variant)
     client: str | None  # client jobs: the --ecs-client value
     freedom: str = ""
     source: str = ""
@@ -83,7 +83,6 @@ def run_selftest(
     mutants: Sequence[Mutant] | None = None,
     clients: Sequence[FaultyClient] | None = None,
     timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
-    reboot_seconds: float = DEFAULT_REBOOT_SECONDS,
     server_options: Mapping[str, object] | None = None,
     client_options: Mapping[str, object] | None = None,
     client_max_failures: int | None = DEFAULT_CLIENT_MAX_FAILURES,
@@ -97,9 +96,8 @@ def run_selftest(
     """Run the suites against the references, every mutant and every faulty client.
 
     `mutants` / `clients` narrow the run to a subset (default: all); `examples` is the
-    suites' `--ecs-examples`; `timeout_s` bounds each suite run; `reboot_seconds` is the
-    emulators' reboot time; `server_options` / `client_options` are more suite options
-    (`SuiteOptions` field -> value);
+    suites' `--ecs-examples`; `timeout_s` bounds each suite run; `server_options` /
+    `client_options` are more suite options (`SuiteOptions` field -> value);
     a faulty client's run stops after `client_max_failures` failed tests. Runs against
     mutants and faulty clients skip hypothesis' shrinking (`conformance.selftest.fastfail`).
     `variants` / `legit_clients` narrow the precision half, the legitimate variants of the
@@ -118,16 +116,15 @@ def run_selftest(
     chosen_clients: tuple[FaultyClient, ...] = ()
     if include_clients:
         chosen_clients = tuple(faulty_clients() if clients is None else clients)
-    settings = EmulatorSettings(reboot_seconds=reboot_seconds)
     extra = {"server": dict(server_options or {}), "client": dict(client_options or {})}
     if client_timeout_s is not None:
         extra["client"] = {"timeout_s": client_timeout_s, **extra["client"]}
-    credentials = settings.credentials[0]
+    credentials = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
 
-    references = [_Job("reference", "server", "reference-emulator", "", (), Behaviour(), None)]
+    references = [_Job("reference", "server", "reference-emulator", "", (), {}, None)]
     if include_clients:
         references.append(
-            _Job("reference", "client", _REFERENCE_CLIENT, "", (), None, _REFERENCE_CLIENT)
+            _Job("reference", "client", _REFERENCE_CLIENT, "", (), {}, _REFERENCE_CLIENT)
         )
     chosen_variants: tuple[LegitimateVariant, ...] = ()
     chosen_legit: tuple[LegitimateClient, ...] = ()
@@ -136,19 +133,27 @@ def run_selftest(
         if include_clients:
             chosen_legit = tuple(client_variants() if legit_clients is None else legit_clients)
     subjects = [
-        _Job("mutant", "server", m.name, m.description, m.breaks, m.behaviour, None)
+        _Job("mutant", "server", m.name, m.description, m.breaks, {"mutant": m.name}, None)
         for m in chosen_mutants
     ] + [
-        _Job("faulty-client", "client", c.name, c.description, c.breaks, None, c.adapter_name)
+        _Job("faulty-client", "client", c.name, c.description, c.breaks, {}, c.adapter_name)
         for c in chosen_clients
     ]
     subjects += [
-        _Job("variant", "server", v.name, v.description, (), v.behaviour, None, v.freedom, v.source)
+        _Job(
+            "variant",
+            "server",
+            v.name,
+            v.description,
+            (),
+            {"variant": v.name},
+            None,
+            v.freedom,
+            v.source,
+        )
         for v in chosen_variants
     ] + [
-        _Job(
-            "variant", "client", c.name, c.behaviour, (), None, c.adapter_name, c.freedom, c.source
-        )
+        _Job("variant", "client", c.name, c.behaviour, (), {}, c.adapter_name, c.freedom, c.source)
         for c in chosen_legit
     ]
     total = len(references) + len(subjects)
@@ -159,7 +164,6 @@ def run_selftest(
     def execute(job: _Job) -> SubjectResult:
         result = _run_job(
             job,
-            settings=settings,
             credentials=credentials,
             seed=seed,
             examples=examples,
@@ -254,7 +258,6 @@ def _progress_text(r: SubjectResult) -> str:
 def _run_job(
     job: _Job,
     *,
-    settings: EmulatorSettings,
     credentials: Credentials,
     seed: int,
     examples: int,
@@ -289,17 +292,9 @@ def _run_job(
     t0 = time.monotonic()
     try:
         if job.kind == "server":
-            from conformance.emulator.server import EmbeddedEmulator
-
-            with EmbeddedEmulator(settings, behaviour=job.behaviour) as emu:
-                options = {
-                    "target": emu.url.rstrip("/"),
-                    "control": emu.control_url,
-                    "reboot_seconds": settings.reboot_seconds,
-                    **common,
-                }
-                run = _suite_run("server", options, credentials, seed, timeout_s, fast)
-                outcome = run_suite(run)
+            options = {"target": "embedded", **job.served, **common}
+            run = _suite_run("server", options, credentials, seed, timeout_s, fast)
+            outcome = run_suite(run)
         else:
             options = {"client": job.client, **common}
             run = _suite_run("client", options, credentials, seed, timeout_s, fast)

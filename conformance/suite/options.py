@@ -94,6 +94,15 @@ def _mutant(value: str) -> str | None:
     return f"is no mutant{did_you_mean(value, names)}; known: {', '.join(names)}"
 
 
+def _variant(value: str) -> str | None:
+    from conformance.mutants.variants import variant_names
+
+    names = variant_names()
+    if value in names:
+        return None
+    return f"is no legitimate variant{did_you_mean(value, names)}; known: {', '.join(names)}"
+
+
 def _existing_file(value: Path) -> str | None:
     if value.is_file():
         return None
@@ -257,6 +266,14 @@ class SuiteOptions:
         commands=_SERVER,
         check=_mutant,
     )
+    variant: str | None = _option(
+        None,
+        "--ecs-variant",
+        "embedded target only: serve this legitimate variant of the reference emulator (a "
+        "choice the sources allow: it must pass)",
+        commands=_SERVER,
+        check=_variant,
+    )
     example_db: Path | None = _option(
         None,
         "--ecs-example-db",
@@ -283,7 +300,8 @@ class SuiteOptions:
     # -- derived at the edge, not options ---------------------------------------------------
     # The access key options, else the environment, else the test credentials.
     credentials: Credentials = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
-    behaviour: Behaviour | None = None  # the mutant's fault switches, resolved from its name
+    # The mutant's fault switches or the variant's choices, resolved from its name.
+    behaviour: Behaviour | None = None
 
     @property
     def signature_versions(self) -> tuple[str, ...]:
@@ -328,7 +346,7 @@ class SuiteOptions:
 
     def check(self) -> None:
         """`ConfigError` naming the first option whose value its check refuses (pytest flags),
-        and a mutant asked of a target that is not the embedded one."""
+        and a mutant or variant asked of a target that is not the embedded one."""
         for name, option, default in _table():
             value = getattr(self, name)
             if value is None or value == default:
@@ -336,11 +354,22 @@ class SuiteOptions:
             problem = check_value(name, value)
             if problem is not None:
                 raise ConfigError(f"{option.flag}={value}: {problem}")
+        if self.mutant and self.variant:
+            raise ConfigError(
+                f"--ecs-mutant={self.mutant} and --ecs-variant={self.variant}: the embedded "
+                "target serves one of them",
+                hint="judge each in a run of its own",
+            )
         if self.mutant and self.target != "embedded":
             raise ConfigError(
                 f"a mutant is served by the embedded target only, not {self.target}",
                 hint="judge 'embedded' with the mutant, or serve it yourself with "
                 "`ecs-conformance emulator --mutant NAME` and judge its URL",
+            )
+        if self.variant and self.target != "embedded":
+            raise ConfigError(
+                f"a legitimate variant is served by the embedded target only, not {self.target}",
+                hint="judge 'embedded' with the variant",
             )
 
 

@@ -77,6 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if options.mutant:
         options = replace(options, behaviour=_mutant_behaviour(options.mutant))
+    elif options.variant:
+        options = replace(options, behaviour=_variant_behaviour(options.variant))
     config.stash[OPTIONS_KEY] = options
     if options.target != "embedded" and config.getoption("numprocesses", None):
         # The test-control API's faults and `DELETE /state` are global to a target
@@ -87,6 +89,15 @@ def pytest_configure(config: pytest.Config) -> None:
             "target without -n (its control API's faults and resets are shared by all workers)"
         )
     config.pluginmanager.register(_Recorder(config), "ecs-conformance-recorder")
+
+
+def _variant_behaviour(name: str) -> Behaviour:
+    from conformance.mutants.variants import get_variant
+
+    try:
+        return get_variant(name).behaviour
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _mutant_behaviour(name: str) -> Behaviour:

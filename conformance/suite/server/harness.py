@@ -54,7 +54,16 @@ _DRYRUN_IDS = frozenset(
 )
 
 # The options a reproduction repeats: what the target is and how the suite reaches it.
-_REPRODUCED_OPTIONS = ("target", "mutant", "control", "fixtures", "signature", "method", "examples")
+_REPRODUCED_OPTIONS = (
+    "target",
+    "mutant",
+    "variant",
+    "control",
+    "fixtures",
+    "signature",
+    "method",
+    "examples",
+)
 
 
 @dataclass(frozen=True)
