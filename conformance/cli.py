@@ -8,6 +8,7 @@ or exits.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sys
 import textwrap
@@ -290,7 +291,7 @@ class _Run:
 
     report_dir: Path
     waivers: Sequence[Any]
-    workers: int = 0
+    workers: int | None = 0  # None: `run` chooses per suite (`_main_job_workers`)
     select: str | None = None
     jobs: int | None = None  # `run`: targets judged at once (None: all)
 
@@ -407,7 +408,7 @@ def _run_and_report(
             option_args(values),
             credentials,
             seed,
-            workers=run.workers,
+            workers=run.workers or 0,
             env=env or {},
             extra_pytest_args=("-k", run.select) if run.select else (),
         ),
@@ -424,7 +425,14 @@ def _run_and_report(
     "run",
     _REPORT_DIR,
     _WAIVERS,
-    click.option("-n", "--workers", default=0, type=int, help="pytest-xdist workers per suite"),
+    click.option(
+        "-n",
+        "--workers",
+        default=None,
+        type=click.IntRange(min=0),
+        help="pytest-xdist workers per suite [default: 2 for the server suite on a machine "
+        "with 2 CPUs or more, none for the client suites]",
+    ),
     click.option(
         "-j",
         "--jobs",
@@ -470,7 +478,7 @@ def run(seed: int | None, **given: Any) -> None:
                     option_args({**options, **values}),
                     credentials,
                     seed,
-                    workers=run_options.workers,
+                    workers=_main_job_workers(kind, run_options.workers),
                     # Side by side, the client suites (mostly waiting on timeouts) yield the CPU
                     # to the server suite, the longest run.
                     niceness=_CLIENT_NICENESS if several and kind == "client" else 0,
@@ -529,6 +537,16 @@ def run(seed: int | None, **given: Any) -> None:
     index_path = write_run_index(runs, run_options.report_dir, started_at=started, skipped=skipped)
     click.echo(f"overview: {index_path} (each target's four reports in its subdirectory)")
     sys.exit(max(int(r.exit_code) for r, _ in runs))
+
+
+def _main_job_workers(kind: str, given: int | None) -> int:
+    """pytest-xdist workers of one of the main job's suites: `-n` when given, else two for the
+    server suite where there are two CPUs (it is CPU-bound and the longest; each worker judges
+    an embedded emulator of its own, and the suite's CPU time stays the same), none for the
+    client suites (they mostly wait; a worker's start-up would cost more than it saves)."""
+    if given is not None:
+        return given
+    return 2 if kind == "server" and (os.cpu_count() or 1) >= 2 else 0
 
 
 # How much lower the client suites run beside the server suite (see `run`).

@@ -45,7 +45,8 @@ _PYTEST_INTERRUPTED = 2
 # A run that prints nothing for this long says which test it is in (issue: no blank minutes).
 HEARTBEAT_S = 5.0
 # Lines of pytest's own output that say nothing to a person once the progress lines are there.
-_NOISE = re.compile(r"^\s*(\[\s*\d+%\])?\s*$")
+# (pytest-xdist says "bringing up nodes..." as its workers start.)
+_NOISE = re.compile(r"^\s*(\[\s*\d+%\])?\s*$|^bringing up nodes\.\.\.$")
 # A suite run loads only the pytest plugins a suite needs, ours and hypothesis': autoloading
 # every installed plugin (schemathesis' own imports its whole runner) costs 2-3 s of each
 # run's start-up, more than a client suite's own tests take. The suites use schemathesis as
