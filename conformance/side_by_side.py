@@ -38,8 +38,8 @@ class Schedule:
 
     `started(index, planned)` is called in the run's thread as it starts, `echo(planned)`
     gives the function its progress lines go to, and `finished(index, planned, result)` is
-    called in the calling thread as each run ends. `finished`, `running` and `not_started`
-    hold indexes into `plan` (after an interruption: where each run was)."""
+    called in the calling thread as each run ends (`run(finished)`). `done`, `running` and
+    `not_started` hold indexes into `plan` (after an interruption: where each run was)."""
 
     plan: Sequence[Planned]
     jobs: int
