@@ -3,7 +3,9 @@
 Inert unless a conformance suite runs: it only registers options and a marker, and records the
 outcome of tests that declare requirements. Target-specific fixtures live in the suites'
 `conftest.py` files (`conformance/suite/server`, `conformance/suite/client`); the `spec` and
-`ecs_options` fixtures here are shared by both.
+`ecs_options` fixtures here are shared by both. The `ecs_endpoint` fixture for users' own
+tests is a plugin of its own (`conformance.proxy.pytest_plugin`, a second `pytest11` entry
+point), so that the suites do not reach up into the proxy.
 
     pytest --pyargs conformance.suite.server --ecs-target http://127.0.0.1:8080
 """
@@ -13,8 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Generator, Iterator
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,8 +26,6 @@ from conformance.suite.options import SuiteOptions, add_pytest_options
 
 if TYPE_CHECKING:
     from conformance.emulator.behaviour import Behaviour
-    from conformance.proxy.fixture import EcsEndpoint
-    from conformance.proxy.service import CheckingProxy
     from conformance.spec.model import Spec
     from conformance.suite.failures import Observation
 
@@ -42,10 +41,6 @@ __all__ = [
 
 LEDGER_KEY = pytest.StashKey[Ledger]()
 OPTIONS_KEY = pytest.StashKey[SuiteOptions]()
-# The `ecs_endpoint` fixture's proxy while it serves, and the client-side failures of its
-# traffic once written (for --ecs-traffic-strict).
-_PROXY_KEY: pytest.StashKey[CheckingProxy] = pytest.StashKey()
-_TRAFFIC_FAILURES_KEY = pytest.StashKey[list[tuple[str, str]]]()
 _REQUIREMENTS_PROPERTY = "ecs_requirements"
 _CHECKS_PROPERTY = "ecs_checks"
 # What a failure or a skip said, as fields (set on the worker, read where the ledger is kept).
@@ -286,74 +281,6 @@ class _Recorder:
 
     def _redact(self, text: str) -> str:
         return self.config.stash[OPTIONS_KEY].credentials.redact(text)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """While `ecs_endpoint` serves, its judge knows which test sent each request (a failure's
-    reproduction is that test)."""
-    proxy = item.config.stash.get(_PROXY_KEY, None)
-    if proxy is None:
-        return (yield)
-    proxy.origin = item.nodeid
-    try:
-        return (yield)
-    finally:
-        proxy.origin = None
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    failures = session.config.stash.get(_TRAFFIC_FAILURES_KEY, None)
-    if failures and session.config.stash[OPTIONS_KEY].traffic_strict:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    failures = config.stash.get(_TRAFFIC_FAILURES_KEY, None)
-    if failures is None:
-        return
-    options = config.stash[OPTIONS_KEY]
-    from conformance.proxy.fixture import strict_lines
-
-    directory = _traffic_dir(config)
-    if failures and options.traffic_strict:
-        for line in strict_lines(failures, directory):
-            terminalreporter.write_line(line, red=True)
-    else:
-        broke = f", {len(failures)} client-side deviation(s)" if failures else ""
-        terminalreporter.write_line(f"ecs_endpoint traffic report in {directory}{broke}")
-
-
-def _traffic_dir(config: pytest.Config) -> Path:
-    directory = config.stash[OPTIONS_KEY].traffic_report
-    worker = getattr(config, "workerinput", {}).get("workerid")
-    return directory / worker if worker else directory
-
-
-@pytest.fixture(scope="session")
-def ecs_endpoint(pytestconfig: pytest.Config) -> Generator[EcsEndpoint, None, None]:
-    """The reference emulator behind the checking proxy, for your own tests: point your client
-    at `ecs_endpoint.host_port` with `ecs_endpoint.access_key_id` / `.access_key_secret`, and
-    arrange instances with `ecs_endpoint.instance("i-...", status="Stopped")`. The session's
-    traffic is judged and reported to --ecs-traffic-report (docs/command-line.md#ecs_endpoint)."""
-    from conformance.proxy import fixture
-
-    options = pytestconfig.stash[OPTIONS_KEY]
-    try:
-        options.credentials.check_redactable()
-    except Exception as exc:
-        raise pytest.UsageError(str(exc)) from None
-    proxy = fixture.start(options.credentials, options.timeout_s)
-    pytestconfig.stash[_PROXY_KEY] = proxy
-    endpoint = fixture.EcsEndpoint(proxy)
-    try:
-        yield endpoint
-    finally:
-        endpoint.close()
-        del pytestconfig.stash[_PROXY_KEY]
-        pytestconfig.stash[_TRAFFIC_FAILURES_KEY] = fixture.finish(
-            proxy, _traffic_dir(pytestconfig)
-        )
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,9 @@ def test_session_without_the_fixture_starts_nothing(
 ) -> None:
     pytester.makepyfile(
         test_plain=(
-            "def test_plain():\n    import sys\n    assert 'conformance.proxy' not in sys.modules\n"
+            "def test_plain():\n    import sys\n"
+            "    loaded = {m for m in sys.modules if m.startswith('conformance.proxy.')}\n"
+            "    assert loaded == {'conformance.proxy.pytest_plugin'}, loaded\n"
         )
     )
     out = tmp_path / "traffic"
