@@ -12,7 +12,7 @@ whole, with whatever they left behind.
 * `stop_on_signals()`: SIGINT and SIGTERM raise `Interrupted` in the main thread (SIGTERM
   would otherwise end the process at once, without its `finally` blocks), so that whatever
   runs unwinds and stops its children; `stop(proc)` asks a child's process group to stop
-  (SIGINT), then kills it.
+  (SIGINT), then kills it; `stop_all(procs)` does so for several within one grace period.
 * Detached children: a process that calls `setsid` leaves its parent's process group, so
   killing the group misses it, and when its parent exits it is re-parented to init and
   outlives the run. On Linux this process becomes a child subreaper
@@ -52,6 +52,7 @@ __all__ = [
     "run_bounded",
     "spawn",
     "stop",
+    "stop_all",
     "stop_on_signals",
 ]
 
@@ -102,15 +103,27 @@ def stop(proc: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
     """Stop `proc`'s process group: SIGINT (a pytest run then finishes its session), then,
     after `grace_s` or at a second signal, SIGKILL. Its output, if piped, is drained meanwhile
     so that it cannot block writing it."""
-    kill_group(proc.pid, signal.SIGINT)
-    if proc.stdout is not None:
-        threading.Thread(target=_discard, args=(proc.stdout,), daemon=True).start()
+    stop_all([proc], grace_s)
+
+
+def stop_all(
+    procs: Collection[subprocess.Popen[Any]], grace_s: float = STOP_GRACE_S, *, drain: bool = True
+) -> None:
+    """`stop` for several process groups at once, within one grace period: SIGINT to each,
+    then SIGKILL to each after `grace_s` or at a second signal. `drain=False` when another
+    thread reads their output already."""
+    for proc in procs:
+        kill_group(proc.pid, signal.SIGINT)
+        if drain and proc.stdout is not None:
+            threading.Thread(target=_discard, args=(proc.stdout,), daemon=True).start()
+    deadline = time.monotonic() + grace_s
     try:
-        proc.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        pass
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.0, deadline - time.monotonic()))
     finally:
-        kill_group(proc.pid)
+        for proc in procs:
+            kill_group(proc.pid)
 
 
 def _discard(stream: Any) -> None:
@@ -240,15 +253,7 @@ def run_bounded(
     gets `extra_env` added."""
     before = set(children()) if become_subreaper() else None
     deadline = time.monotonic() + timeout_s
-    proc = spawn(
-        command,
-        shell=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=_child_env(env, extra_env),
-    )
+    proc = _spawn_shell(command, cwd, env, extra_env)
     out, err = bytearray(), bytearray()
     timed_out = too_much = False
     try:
@@ -258,6 +263,24 @@ def run_bounded(
         strays = kill_strays(before) if before is not None else []
     code = None if (timed_out or too_much) else proc.returncode
     return Finished(code, bytes(out), bytes(err), timed_out, too_much, len(strays))
+
+
+def _spawn_shell(
+    command: str,
+    cwd: str | None,
+    env: Mapping[str, str] | None,
+    extra_env: Mapping[str, str] | None,
+) -> subprocess.Popen[bytes]:
+    """`command` through the shell, in a session of its own, its three streams piped."""
+    return spawn(
+        command,
+        shell=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=_child_env(env, extra_env),
+    )
 
 
 def _child_env(
@@ -362,15 +385,7 @@ class LineChild:
     ) -> None:
         self.max_line = max_line
         self._before = set(children()) if become_subreaper() else None
-        self.proc: subprocess.Popen[bytes] = spawn(
-            command,
-            shell=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=_child_env(env, extra_env),
-        )
+        self.proc: subprocess.Popen[bytes] = _spawn_shell(command, cwd, env, extra_env)
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -196,18 +195,12 @@ def run_suite(run: SuiteRun, *, echo: Callable[[str], None] | None = None) -> Su
 
 
 def stop_running(grace_s: float = processes.STOP_GRACE_S) -> None:
-    """Stop every suite process running now: SIGINT to each process group (a pytest run then
-    finishes its session), SIGKILL to those still running after `grace_s`. Each `run_suite`
-    reading one of them then returns or raises in its own thread."""
+    """Stop every suite process running now (`processes.stop_all`: SIGINT to each process
+    group, SIGKILL after `grace_s`); their output is left to the `run_suite` reading it, which
+    then returns or raises in its own thread."""
     with _RUNNING_LOCK:
         running = list(_RUNNING)
-    for proc in running:
-        processes.kill_group(proc.pid, signal.SIGINT)
-    deadline = time.monotonic() + grace_s
-    for proc in running:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(max(0.0, deadline - time.monotonic()))
-        processes.kill_group(proc.pid)
+    processes.stop_all(running, grace_s, drain=False)
 
 
 def _raise_for_setup(kind: str, code: int, tail: Sequence[str], *, recorded: int | None) -> None:
