@@ -487,9 +487,8 @@ def run(seed: int | None, **given: Any) -> None:
             for kind, name, options in plan
         ],
         jobs=jobs,
-        started=lambda index, planned: _say(
-            f"[{index + 1}/{len(plan)}] {planned.run.kind} suite: "
-            f"{planned.label.split(': ', 1)[1]} (seed {seed})",
+        started=lambda index, _: _say(
+            f"[{index + 1}/{len(plan)}] {plan[index][0]} suite: {plan[index][1]} (seed {seed})",
             bold=True,
         ),
         echo=lambda planned: _progress_echo(planned.label if several else None),
@@ -514,7 +513,7 @@ def run(seed: int | None, **given: Any) -> None:
     except Interrupted as exc:
         # The finished targets' reports are kept; the overview says what was not run.
         runs = [reports[i] for i in sorted(reports)]
-        labels = [p.label for p in schedule.plan]
+        labels = [planned.label for planned in schedule.plan]
         stopped = Interruption(
             str(exc),
             exc.exit_code,

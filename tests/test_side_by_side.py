@@ -32,7 +32,6 @@ class _FakeRuns:
         self.lock = threading.Lock()
         self.now = self.most = 0
         self.stopped = threading.Event()
-        self.main_thread_results: list[bool] = []
 
     def run_suite(self, run: SuiteRun, *, echo: Any = None) -> str:
         with self.lock:
