@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from measure import run_measured  # noqa: E402
+from measure import run_measured, write_report  # noqa: E402
 
 DEFAULT_ADAPTERS = (
     "reference",
@@ -106,10 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "examples": ns.examples,
         "adapters": results,
     }
-    ns.report_dir.mkdir(parents=True, exist_ok=True)
-    (ns.report_dir / "bench_client_suite.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(ns.report_dir, "bench_client_suite.json", data)
     return 0
 
 

@@ -24,7 +24,6 @@ Writes `<report-dir>/bench_command_adapter.json`.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from bench_client_suite import AdapterRun, run  # noqa: E402
-from measure import goal  # noqa: E402
+from measure import goal, write_report  # noqa: E402
 
 GOAL_RATIO = 1.5
 _COMMAND = f"{sys.executable} examples/command_adapter.py"
@@ -101,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             goal("same verdicts each way", "yes" if same else "no", "yes", same, "16.1"),
         ],
     }
-    ns.report_dir.mkdir(parents=True, exist_ok=True)
-    (ns.report_dir / "bench_command_adapter.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(ns.report_dir, "bench_command_adapter.json", data)
     return 0 if met and same else 1
 
 

@@ -30,7 +30,6 @@ The JSON report goes to `<report-dir>/bench_emulator.json`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -62,7 +61,7 @@ from loadgen import (  # noqa: E402
     median,
     paced_latency,
 )
-from measure import goal  # noqa: E402
+from measure import goal, write_report  # noqa: E402
 
 __all__ = ["main"]
 
@@ -563,9 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     report["wall_seconds"] = time.perf_counter() - started
     print_table(report)
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    out = args.report_dir / "bench_emulator.json"
-    out.write_text(json.dumps(report, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    out = write_report(args.report_dir, "bench_emulator.json", report, default=_json_default)
     print(f"\nreport: {out}  ({report['wall_seconds']:.0f} s)")
     return 0
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import signal
@@ -34,7 +33,7 @@ PEERS = ROOT / "tests" / "hostile" / "peers.py"
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from measure import RssSampler, run_measured  # noqa: E402
+from measure import RssSampler, run_measured, write_report  # noqa: E402
 
 SERVER_CASES = {"server-big-body": "big-body", "server-drip": "drip", "server-silent": "silent"}
 CLIENT_CASES = {"client-spew": "spew", "client-hang": "hang", "client-detach": "detach"}
@@ -128,9 +127,9 @@ def main() -> int:
                 f"   ({time.monotonic() - started:.0f} s)",
                 flush=True,
             )
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    out = args.report_dir / "bench_hostile.json"
-    out.write_text(json.dumps({"limit_s": args.limit_s, "cases": rows}, indent=1) + "\n")
+    out = write_report(
+        args.report_dir, "bench_hostile.json", {"limit_s": args.limit_s, "cases": rows}
+    )
     print(f"wrote {out}")
     return 0
 

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from measure import goal, run_measured  # noqa: E402
+from measure import goal, run_measured, write_report  # noqa: E402
 
 GOAL_S = 30.0
 TIMEOUT_S = 1800.0
@@ -149,10 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_after": list(load_after),
         "all_rounds": [{k: v for k, v in r.items() if k != "tail"} for r in runs],
     }
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "bench_main_job.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(args.report_dir, "bench_main_job.json", data)
     return 0 if met else 1
 
 

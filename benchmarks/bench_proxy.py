@@ -67,7 +67,7 @@ from loadgen import (  # noqa: E402
     paced_latency,
     percentile,
 )
-from measure import goal  # noqa: E402
+from measure import goal, write_report  # noqa: E402
 
 __all__ = ["main"]
 
@@ -359,9 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     report["wall_seconds"] = time.perf_counter() - started
     print_table(report)
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    out = args.report_dir / "bench_proxy.json"
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    out = write_report(args.report_dir, "bench_proxy.json", report)
     print(f"\nreport: {out}  ({report['wall_seconds']:.0f} s)")
     return 0
 

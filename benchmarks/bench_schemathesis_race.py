@@ -68,7 +68,7 @@ for _path in (str(REPO), str(HERE)):
         sys.path.insert(0, _path)
 
 from bench_emulator import HOST, _free_port, server_process  # noqa: E402
-from measure import goal, run_measured  # noqa: E402
+from measure import goal, run_measured, write_report  # noqa: E402
 
 GOAL_RATIO = 2.0
 STATS_PATH = "/_bench/stats"
@@ -397,10 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             k: [{x: y for x, y in r.items() if x != "tail"} for r in v] for k, v in runs.items()
         },
     }
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "bench_schemathesis_race.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(args.report_dir, "bench_schemathesis_race.json", data)
     return 0 if met and enough else 1
 
 

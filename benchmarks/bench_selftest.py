@@ -13,7 +13,6 @@ and all its descendants (the pytest subprocesses, each server run's emulator ins
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import RssSampler, goal
+from measure import RssSampler, goal, write_report
 
 from conformance.mutants import all_mutants, get_mutant
 from conformance.selftest import DEFAULT_EXAMPLES, run_selftest
@@ -114,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "16.3",
         ),
     ]
-    (args.report_dir / "bench_selftest.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(args.report_dir, "bench_selftest.json", data)
     rows = [
         ("wall time", f"{data['wall_s']:.1f} s (goal <= {GOAL_S:.0f} s)"),
         ("runs (parallel)", f"{data['runs']} ({args.parallel} at once)"),

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from measure import run_measured  # noqa: E402
+from measure import run_measured, write_report  # noqa: E402
 
 _HOOKS = textwrap.dedent(
     """
@@ -182,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "suite_rounds": [_rounded(r) for r in rounds],
         "st_run": None if st is None else _rounded(st),
     }
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "bench_server_suite.json").write_text(
-        json.dumps(data, indent=2) + "\n", encoding="utf-8"
-    )
+    write_report(args.report_dir, "bench_server_suite.json", data)
     return 0
 
 

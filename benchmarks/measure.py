@@ -13,12 +13,14 @@ Two ways, for two shapes of run:
 Both are Linux-first (/proc; `ru_maxrss` in KiB); `run_measured` also handles macOS (bytes).
 
 `goal(...)` is one entry of a script's JSON `goals` list: the figure, its value, the goal, and
-whether it is met; `run_all.py` gathers every script's goals into one table.
+whether it is met; `run_all.py` gathers every script's goals into one table. `write_report`
+writes a script's JSON report (`DIR/bench_<name>.json`, the convention `run_all.py` reads).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -26,12 +28,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-__all__ = ["Measured", "RssSampler", "goal", "run_measured"]
+__all__ = ["Measured", "RssSampler", "goal", "run_measured", "write_report"]
 
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 # ru_maxrss is in KiB on Linux and in bytes on macOS (getrusage(2) of each).
@@ -189,3 +191,14 @@ def goal(figure: str, value: str, target: str, met: bool, issue: str = "") -> di
     `figure` what is measured, `value` as measured, `target` the goal (`<= 30 s`), `issue`
     where it was set (`16.2`: issue 16, item 2)."""
     return {"figure": figure, "value": value, "goal": target, "met": bool(met), "issue": issue}
+
+
+def write_report(
+    report_dir: Path, name: str, data: Any, *, default: Callable[[Any], Any] | None = None
+) -> Path:
+    """Write `data` as indented JSON to `report_dir/name` (the directory made if missing);
+    `default` as for `json.dumps`. Returns the path."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / name
+    path.write_text(json.dumps(data, indent=2, default=default) + "\n", encoding="utf-8")
+    return path
