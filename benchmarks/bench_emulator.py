@@ -82,9 +82,15 @@ STARTUP_TIMEOUT_S = 30.0
 
 
 def _uvicorn_run(app: Any, port: int) -> None:
+    """Serve `app` as `conformance.emulator.server` serves the emulator: httptools/uvloop where
+    installed, and its request deadline and keep-alive bound (`uvicorn_options`, the default
+    settings'), so that the emulator and the Starlette ceiling run on the very same stack."""
     import uvicorn
 
-    # the settings of conformance.emulator.server (httptools/uvloop where installed)
+    from conformance.config import EmulatorSettings
+    from conformance.emulator.server import uvicorn_options
+
+    defaults = EmulatorSettings()
     uvicorn.run(
         app,
         host=HOST,
@@ -92,8 +98,7 @@ def _uvicorn_run(app: Any, port: int) -> None:
         lifespan="off",
         access_log=False,
         log_level="warning",
-        loop="auto",
-        http="auto",
+        **uvicorn_options(defaults.request_timeout_s, defaults.keep_alive_s),
     )
 
 

@@ -67,7 +67,7 @@ for _path in (str(REPO), str(HERE)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench_emulator import HOST, _free_port, server_process  # noqa: E402
+from bench_emulator import HOST, _free_port, _uvicorn_run, server_process  # noqa: E402
 from measure import goal, run_measured, write_report  # noqa: E402
 
 GOAL_RATIO = 2.0
@@ -157,12 +157,10 @@ class AnswerCounter(logging.Handler):
 def serve(port: int) -> None:
     """The emulator as `ecs-conformance emulator --quiet --reboot-seconds 86400` serves it
     (the same uvicorn options), wrapped in `CountingApp`."""
-    import uvicorn
 
     from conformance.config import Credentials, EmulatorSettings
     from conformance.emulator.app import LOGGER, create_app
     from conformance.emulator.control import CONTROL_PREFIX
-    from conformance.emulator.server import uvicorn_options
 
     settings = EmulatorSettings(
         credentials=(
@@ -178,15 +176,7 @@ def serve(port: int) -> None:
     LOGGER.addHandler(app.answers)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
-    uvicorn.run(
-        app,
-        host=HOST,
-        port=port,
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-        **uvicorn_options(settings.request_timeout_s, settings.keep_alive_s),
-    )
+    _uvicorn_run(app, port)
 
 
 def _stats(port: int) -> dict[str, Any]:
