@@ -85,22 +85,23 @@ def _target(value: str) -> str | None:
     return None if problem is None else f"{problem}, nor 'embedded'"
 
 
+def _named(value: str, names: Sequence[str], what: str) -> str | None:
+    """None when `value` is one of `names`, else what it is not, the closest name, and all."""
+    if value in names:
+        return None
+    return f"is no {what}{did_you_mean(value, names)}; known: {', '.join(names)}"
+
+
 def _mutant(value: str) -> str | None:
     from conformance.mutants import mutant_names
 
-    names = mutant_names()
-    if value in names:
-        return None
-    return f"is no mutant{did_you_mean(value, names)}; known: {', '.join(names)}"
+    return _named(value, mutant_names(), "mutant")
 
 
 def _variant(value: str) -> str | None:
     from conformance.mutants.variants import variant_names
 
-    names = variant_names()
-    if value in names:
-        return None
-    return f"is no legitimate variant{did_you_mean(value, names)}; known: {', '.join(names)}"
+    return _named(value, variant_names(), "legitimate variant")
 
 
 def _existing_file(value: Path) -> str | None:
