@@ -70,10 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
             check_writable_dir(options.results.parent, what="--ecs-results")
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if options.mutant:
-        options = replace(options, behaviour=_mutant_behaviour(options.mutant))
-    elif options.variant:
-        options = replace(options, behaviour=_variant_behaviour(options.variant))
+    if options.mutant or options.variant:
+        options = replace(options, behaviour=_served_behaviour(options))
     config.stash[OPTIONS_KEY] = options
     if options.target != "embedded" and config.getoption("numprocesses", None):
         # The test-control API's faults and `DELETE /state` are global to a target
@@ -86,20 +84,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_Recorder(config), "ecs-conformance-recorder")
 
 
-def _variant_behaviour(name: str) -> Behaviour:
+def _served_behaviour(options: SuiteOptions) -> Behaviour:
+    """The `Behaviour` of the mutant or legitimate variant the embedded target is to serve."""
+    from conformance.mutants import get_mutant
     from conformance.mutants.variants import get_variant
 
     try:
-        return get_variant(name).behaviour
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _mutant_behaviour(name: str) -> Behaviour:
-    from conformance.mutants import get_mutant
-
-    try:
-        return get_mutant(name).behaviour
+        if options.mutant:
+            return get_mutant(options.mutant).behaviour
+        return get_variant(str(options.variant)).behaviour
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
 
