@@ -95,7 +95,8 @@ def run_selftest(
 ) -> SelftestResult:
     """Run the suites against the references, every mutant and every faulty client.
 
-    `mutants` / `clients` narrow the run to a subset (default: all); `examples` is the
+    `mutants` / `clients` narrow the run to a subset (default: all; a mutant or variant is
+    served by its catalogue name, so it must be one of the catalogue's); `examples` is the
     suites' `--ecs-examples`; `timeout_s` bounds each suite run; `server_options` /
     `client_options` are more suite options (`SuiteOptions` field -> value);
     a faulty client's run stops after `client_max_failures` failed tests. Runs against
