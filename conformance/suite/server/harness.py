@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, example, given, seed, settings
 
 from conformance.protocol.envelopes import WireResponse
 from conformance.spec.model import ErrorVariant, Spec
@@ -189,14 +189,22 @@ class ServerHarness:
         return max(1, round(self.context.options.examples * scale))
 
     def given(
-        self, *args: Any, scale: float = 1.0, **kwargs: Any
+        self,
+        *args: Any,
+        scale: float = 1.0,
+        always: Sequence[Mapping[str, Any]] = (),
+        **kwargs: Any,
     ) -> Callable[[Callable[..., None]], Callable[[], None]]:
         """`@given` with the session's seed and settings: examples scaled from --ecs-examples,
         no deadline (network), the `--ecs-example-db` database (replayed first, failures
-        saved), no health checks about slowness."""
+        saved), no health checks about slowness. Each of `always` is an explicit example run
+        first at every seed: a case a requirement hinges on is then never left to the draw."""
 
         def wrap(fn: Callable[..., None]) -> Callable[[], None]:
-            seeded = seed(self.context.seed)(given(*args, **kwargs)(fn))  # type: ignore[no-untyped-call]
+            test = given(*args, **kwargs)(fn)  # type: ignore[no-untyped-call]
+            for case in reversed(always):
+                test = example(**case)(test)
+            seeded = seed(self.context.seed)(test)
             # After `seed`, which would turn the database off: both hold (a global
             # --hypothesis-seed, a reproduction's, still turns it off).
             return settings(  # type: ignore[no-any-return]
