@@ -4,7 +4,8 @@
 
 Runs, in order, each of `bench_emulator.py`, `bench_server_suite.py`,
 `bench_schemathesis_race.py`, `bench_client_suite.py`, `bench_command_adapter.py`,
-`bench_main_job.py`, `bench_selftest.py`, `bench_hostile.py` and `bench_proxy.py` that exists
+`bench_main_job.py`, `bench_selftest.py`, `bench_precision.py`, `bench_hostile.py` and
+`bench_proxy.py` that exists
 (a missing one gets a note), each in its own process with `--report-dir DIR` (when its `--help`
 mentions that option). Every `*.json` a script writes into DIR during its run is
 collected into `DIR/bench.json`; the printed table shows each script's scalar figures.
@@ -35,6 +36,7 @@ SCRIPTS = (
     "bench_command_adapter.py",
     "bench_main_job.py",
     "bench_selftest.py",
+    "bench_precision.py",
     "bench_hostile.py",
     "bench_proxy.py",
 )

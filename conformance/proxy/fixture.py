@@ -136,15 +136,14 @@ def finish(proxy: CheckingProxy, report_dir: Path) -> list[tuple[str, str]]:
     return proxy.judge.failures(CLIENT)
 
 
-def strict_lines(failures: list[tuple[str, str]], report_dir: Path) -> list[str]:
-    """The terminal lines `--ecs-traffic-strict` prints when it fails the session."""
+def strict_lines(failures: list[tuple[str, str]], report_dirs: list[Path]) -> list[str]:
+    """The terminal lines `--ecs-traffic-strict` prints when it fails the session (one report
+    directory, or one per pytest-xdist worker that used the fixture)."""
     lines = [
         f"ecs-traffic-strict: the traffic through ecs_endpoint broke {len(failures)} "
         f"client-side requirement(s):"
     ]
     lines += [f"  FAILED {rid}: {reason}" for rid, reason in failures]
-    lines.append(
-        f"  see {report_dir / 'summary.md'} (or report.html) for the requests and the "
-        "test that sent each"
-    )
+    summaries = " and ".join(str(d / "summary.md") for d in report_dirs)
+    lines.append(f"  see {summaries} (or report.html) for the requests and the test that sent each")
     return lines

@@ -111,6 +111,45 @@ def test_fixture_strict_fails_the_session_on_a_client_deviation(
         result.stdout.fnmatch_lines(["*ecs_endpoint traffic report in*1 client-side deviation*"])
 
 
+_CLEAN = """
+from conformance.client.reference import ReferenceClient
+from conformance.client.contract import RebootCall
+
+
+def test_my_clean_client(ecs_endpoint):
+    ecs_endpoint.instance("i-2", status="Running")
+    outcome = ReferenceClient().reboot_instance(RebootCall(
+        ecs_endpoint.host_port, "i-2", ecs_endpoint.access_key_id,
+        ecs_endpoint.access_key_secret))
+    assert outcome.ok
+"""
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_fixture_strict_holds_under_xdist(
+    pytester: pytest.Pytester, tmp_path: Path, strict: bool
+) -> None:
+    """Each xdist worker serves its own proxy; the controller, which sets the exit status,
+    still fails the session on a deviation one worker saw and names every worker's report."""
+    pytester.makepyfile(test_stale=_DEVIATING, test_clean=_CLEAN)
+    out = tmp_path / "traffic"
+    args = ["-q", "-n", "2", "--dist", "loadfile", f"--ecs-traffic-report={out}"]
+    result = pytester.runpytest_subprocess(*args, *(["--ecs-traffic-strict"] if strict else []))
+    result.assert_outcomes(passed=2)
+    workers = sorted(p.name for p in out.iterdir())
+    assert workers == ["gw0", "gw1"], workers
+    text = result.stdout.str()
+    if strict:
+        assert result.ret == 1, text
+        result.stdout.fnmatch_lines(
+            ["*ecs-traffic-strict*broke 1 client-side*", "*FAILED protocol.timestamp.expired*"]
+        )
+        assert str(out / "gw0" / "summary.md") in text and str(out / "gw1" / "summary.md") in text
+    else:
+        assert result.ret == 0, text
+        result.stdout.fnmatch_lines(["*ecs_endpoint traffic reports in *1 client-side deviation*"])
+
+
 def test_session_without_the_fixture_starts_nothing(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
