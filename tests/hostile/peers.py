@@ -14,6 +14,9 @@ with them, adapters that hang sleep at most `_HANG_S`.
 * `big-body`: every request is answered 200 with a body of `size` bytes (JSON-looking).
 * `drip`: every request is answered one byte per `interval` seconds (status line included).
 * `silent`: requests are read and never answered; the connection stays open.
+* `garbage`: every request is answered with bytes that are not HTTP, then the connection closes.
+* `reset`: every request is answered with a TCP reset (SO_LINGER 0, then close).
+* `http500`: every request is answered `500 Internal Server Error`, text/plain, `oops`.
 * adapter `spew`: prints `size` bytes that are not an Outcome.
 * adapter `hang`: reads its call, writes its pid to `--pidfile` (if given) and sleeps.
 * adapter `detach`: starts a child in a session of its own (setsid) that outlives it, writes
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -36,13 +40,18 @@ __all__ = ["HostileServer", "adapter_command", "alive"]
 
 _HANG_S = 600.0
 _CHUNK = 1 << 16
+_MODES = ("big-body", "drip", "silent", "garbage", "reset", "http500")
+_HTTP500 = (
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 4\r\n\r\noops"
+)
 
 
 class HostileServer:
     """A raw-socket HTTP peer that misbehaves as `mode` says (see the module doc)."""
 
     def __init__(self, mode: str, *, size: int = 50 << 20, interval_s: float = 1.0) -> None:
-        if mode not in ("big-body", "drip", "silent"):
+        if mode not in _MODES:
             raise ValueError(f"unknown hostile server {mode!r}")
         self.mode, self.size, self.interval_s = mode, size, interval_s
         self.sock = socket.socket()
@@ -85,8 +94,13 @@ class HostileServer:
                     continue
                 if self.mode == "big-body":
                     self._send_big(conn)
-                else:
+                elif self.mode == "drip":
                     self._drip(conn)
+                elif self.mode == "http500":
+                    conn.sendall(_HTTP500)
+                else:
+                    self._hang_up(conn)
+                    return
         except OSError:
             return
         finally:
@@ -104,6 +118,12 @@ class HostileServer:
             part = chunk[: min(len(chunk), self.size - sent)]
             conn.sendall(part)
             sent += len(part)
+
+    def _hang_up(self, conn: socket.socket) -> None:
+        if self.mode == "garbage":
+            conn.sendall(b"\x00\x17 this is not HTTP at all \xff\r\n\r\n")
+        else:  # reset: close with SO_LINGER 0, so the kernel sends RST instead of FIN
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def _drip(self, conn: socket.socket) -> None:
         body = b'{"RequestId": "drip"}'
@@ -190,7 +210,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="role", required=True)
     server = sub.add_parser("server")
-    server.add_argument("mode", choices=("big-body", "drip", "silent"))
+    server.add_argument("mode", choices=_MODES)
     server.add_argument("--size-mib", type=float, default=50)
     server.add_argument("--interval", type=float, default=1.0)
     adapter = sub.add_parser("adapter")

@@ -1,5 +1,5 @@
 """Helpers for testing the server suite: run it in a subprocess against a URL, read the ledger;
-serve a deliberately broken HTTP peer (garbage, hang, reset, 500) on a raw socket."""
+a deliberately broken HTTP peer (garbage, hang, reset, 500: tests/hostile/peers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "hostile"))
+
+from peers import HostileServer  # noqa: E402
 
 
 @dataclass
@@ -95,76 +97,14 @@ def run_suite(suite_workdir: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-class BrokenPeer:
-    """A raw TCP server that misbehaves in one way: `garbage`, `hang`, `reset` or `http500`."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        conn.settimeout(2)
-        try:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                if self.mode == "hang":
-                    self._held.append(conn)
-                    continue
-                if self.mode == "garbage":
-                    conn.sendall(b"\x00\x17 this is not HTTP at all \xff\r\n\r\n")
-                    conn.close()
-                    return
-                if self.mode == "reset":
-                    conn.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                    )
-                    conn.close()
-                    return
-                body = b"oops"
-                conn.sendall(
-                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
-                    b"Content-Length: 4\r\n\r\n" + body
-                )
-        finally:
-            if self.mode != "hang":
-                conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self.sock.close()
-        for c in self._held:
-            c.close()
-
-
 @pytest.fixture
 def broken_peer():  # type: ignore[no-untyped-def]
-    """`broken_peer(mode) -> BrokenPeer` (closed after the test)."""
-    peers: list[BrokenPeer] = []
+    """`broken_peer(mode) -> HostileServer` (tests/hostile/peers.py; `hang` is its `silent`),
+    closed after the test."""
+    peers: list[HostileServer] = []
 
-    def make(mode: str) -> BrokenPeer:
-        peer = BrokenPeer(mode)
+    def make(mode: str) -> HostileServer:
+        peer = HostileServer("silent" if mode == "hang" else mode)
         peers.append(peer)
         return peer
 
