@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     args.report_dir.mkdir(parents=True, exist_ok=True)
-    alarms: list[dict[str, object]] = []
+    alarms: list[tuple[int, SubjectResult]] = []
     judged = 0
     t0 = time.monotonic()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -66,32 +66,33 @@ def main(argv: list[str] | None = None) -> int:
         subjects = [*result.references, *result.variants, *result.client_variants]
         judged += len(subjects)
         wrong = [s for s in subjects if (not s.clean if s.role == "reference" else s.false_alarm)]
-        for s in wrong:
-            alarms.append(
-                {
-                    "seed": seed,
-                    "kind": s.kind,
-                    "name": s.name,
-                    "failed": list(s.failed_requirements),
-                    "error": s.error,
-                    "reproduce": _reproduction(s, seed, args.examples),
-                }
-            )
+        alarms += [(seed, s) for s in wrong]
         names = ", ".join(f"{s.kind} {s.name}" for s in wrong) or "none"
         print(f"seed {seed}: {len(subjects)} judged, false alarms: {names}", flush=True)
     wall = time.monotonic() - t0
 
     print(f"\n{judged} judgements over {args.seeds} seeds in {wall:.0f} s")
-    for a in alarms:
-        print(f"  FALSE ALARM seed {a['seed']} {a['kind']} {a['name']}: {' '.join(a['failed'])}")
-        print(f"    reproduce: {a['reproduce']}")
+    found = [
+        {
+            "seed": seed,
+            "kind": s.kind,
+            "name": s.name,
+            "failed": list(s.failed_requirements),
+            "error": s.error,
+            "reproduce": _reproduction(s, seed, args.examples),
+        }
+        for seed, s in alarms
+    ]
+    for (seed, s), entry in zip(alarms, found, strict=True):
+        print(f"  FALSE ALARM seed {seed} {s.kind} {s.name}: {' '.join(s.failed_requirements)}")
+        print(f"    reproduce: {entry['reproduce']}")
     data = {
         "benchmark": "precision",
         "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
         "examples": args.examples,
         "judgements": judged,
         "wall_s": round(wall, 1),
-        "false_alarms": alarms,
+        "false_alarms": found,
         "goals": [
             goal(
                 "false alarms on the references and legitimate variants, across seeds",
