@@ -188,6 +188,50 @@ def test_nonce_store_is_bounded() -> None:
 
 
 @given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d"]),  # nonce
+            st.floats(min_value=-30, max_value=30),  # timestamp, relative to now
+            st.floats(min_value=0, max_value=40),  # how far the clock moved before the call
+        ),
+        max_size=40,
+    )
+)
+def test_nonce_store_answers_as_a_plain_dict_of_expiries(
+    calls: list[tuple[str, float, float]],
+) -> None:
+    """Below its bound the store refuses a nonce exactly while the plain model (every nonce
+    with its expiry, nothing forgotten) still holds it, whatever the timestamps and the clock."""
+    from conformance.protocol.gateway import NonceStore
+
+    window = 20.0
+    store = NonceStore(window)
+    model: dict[str, float] = {}
+    now = 1_000.5
+    for nonce, offset, elapsed in calls:
+        now += elapsed
+        stamp = now + offset
+        fresh = model.get(nonce, -1.0) < now
+        if fresh:
+            model[nonce] = max(stamp, now) + window
+        assert store.use("id", nonce, stamp, now) is fresh
+        assert len(store) <= len(model)
+
+
+def test_nonce_store_at_its_bound_forgets_the_soonest_expiring_first() -> None:
+    from conformance.protocol.gateway import NonceStore
+
+    store = NonceStore(900, max_entries=3)
+    assert store.use("id", "late", 1050.0, 1000.0)  # expires last
+    for i in range(5):
+        assert store.use("id", f"n{i}", 1000.0 + i, 1000.0 + i)
+    assert len(store) == 3
+    assert not store.use("id", "late", 1050.0, 1004.0)
+    assert not store.use("id", "n4", 1004.0, 1004.0)
+    assert store.use("id", "n0", 1004.0, 1004.0)  # dropped for room, so taken again
+
+
+@given(
     code=st.text(min_size=1, max_size=20),
     message=st.text(max_size=60),
     request_id=st.one_of(st.uuids().map(lambda u: str(u).upper()), st.text(max_size=20)),
