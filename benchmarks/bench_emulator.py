@@ -181,6 +181,12 @@ def server_process(argv: list[str], port: int) -> Iterator[subprocess.Popen[byte
                 proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc, clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     """VmRSS of a process, MiB (Linux /proc)."""
     text = Path(f"/proc/{pid}/status").read_text()
@@ -360,11 +366,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rss["moto_after_first_call"] = rss_mib(moto_proc.pid)
 
         per_round: dict[str, list[float]] = {t.name: [] for t in targets}
+        # The server's CPU time per answered request, round by round: what a request costs the
+        # server, much steadier on a shared machine than the rate it reaches.
+        cpu_per_request: dict[str, list[float]] = {t.name: [] for t in targets}
+        pids = {emu_port: emu_proc.pid, plain_port: plain_proc.pid}
+        if moto_proc is not None:
+            pids[moto_port] = moto_proc.pid
         checks: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
         for r in range(args.rounds):
             # interleave, and rotate the order so no target always runs first or last
             order = targets[r % len(targets) :] + targets[: r % len(targets)]
             for target in order:
+                cpu_before = cpu_seconds(pids[target.port])
                 rps, results = pool.run(
                     HOST,
                     target.port,
@@ -375,6 +388,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     max_rps=target.max_rps,
                 )
                 per_round[target.name].append(rps)
+                answered = sum(r.exchanges for r in results)
+                spent = cpu_seconds(pids[target.port]) - cpu_before
+                cpu_per_request[target.name].append(spent / answered * 1e6 if answered else 0.0)
                 checks[target.name].append(_check(results))
                 print(f"  round {r + 1}/{args.rounds}  {target.name:<18} {rps:>9,.0f} req/s",
                       flush=True)  # fmt: skip
@@ -413,7 +429,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ratios[f"vs_starlette_{kind}_of_medians"] = (
             medians[f"emulator {kind}"] / medians["starlette ceiling"]
         )
+        # The same comparison by cost: Starlette's CPU per request over the emulator's.
+        costs = [
+            plain / emu
+            for emu, plain in zip(
+                cpu_per_request[f"emulator {kind}"],
+                cpu_per_request["starlette ceiling"],
+                strict=True,
+            )
+            if emu > 0
+        ]
+        ratios[f"cpu_vs_starlette_{kind}"] = median(costs) if costs else 0.0
+        ratios[f"cpu_vs_starlette_{kind}_rounds"] = costs
     report["ratios"] = ratios
+    report["server_cpu_us_per_request"] = {
+        name: {"rounds": values, "median": median(values) if values else 0.0}
+        for name, values in cpu_per_request.items()
+    }
     report["latency"] = {
         "offered_rps": latency.offered_rps,
         "achieved_rps": latency.achieved_rps,
@@ -513,6 +545,15 @@ def print_table(report: dict[str, Any]) -> None:
         rounds = ", ".join(f"{r * 100:.0f}%" for r in ratios.get(f"{key}_rounds", []))
         print(f"  (median of the rounds' ratios: {rounds}; ratio of the medians "
               f"{ratios.get(key + '_of_medians', 0) * 100:.0f}%)")  # fmt: skip
+        cost = ratios.get(f"cpu_{key}")
+        if cost is not None:
+            costs = ", ".join(f"{r * 100:.0f}%" for r in ratios.get(f"cpu_{key}_rounds", []))
+            print(f"  by server CPU per request, Starlette's / the emulator's: {cost * 100:.0f}%"
+                  f" (rounds: {costs}; not the goal, a steadier view of it)")  # fmt: skip
+    cpu = report.get("server_cpu_us_per_request")
+    if cpu:
+        print("server CPU per request (median of rounds): " + ", ".join(
+            f"{name} {entry['median']:.0f} us" for name, entry in cpu.items()))  # fmt: skip
     lat = report["latency"]
     print()
     print(

@@ -223,6 +223,7 @@ class JobResult:
     """What one worker did during the measured window of a job."""
 
     completed: int = 0
+    exchanges: int = 0  # every answered request, the warm-up's too (for the server's CPU)
     wrong: int = 0  # answers that were not the expected status/body
     errors: int = 0  # connection failures
     reconnects: int = 0
@@ -277,6 +278,7 @@ def _run_job(worker: int, job: _Job, barrier: Any) -> JobResult:
                 result.first_wrong = f"{status} {body[:160]!r}"
     conn.close()
     result.completed = i - counted_from if measuring else 0
+    result.exchanges = i
     result.elapsed = max(now - measure_from, 1e-9) if measuring else 0.0
     result.reconnects = conn.reconnects
     result.extra_signed = max(0, i - job.pool_size)
