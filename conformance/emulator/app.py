@@ -258,6 +258,8 @@ async def _read_body(
 ) -> bytes | None:
     """The whole request body, at most MAX_BODY_BYTES (else the bad-request error)."""
     declared = headers.get("content-length")
+    if declared is None and "transfer-encoding" not in headers:
+        return b""  # a request without either has no body (RFC 9112, 6.3): nothing to await
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large()
     message = await receive()

@@ -19,8 +19,8 @@ import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from conformance.protocol.envelopes import ApiError, ResponseFormat
 from conformance.protocol.signing import (
@@ -69,13 +69,13 @@ _V3_REQUIRED = (
 )
 
 
-@dataclass(frozen=True)
-class RpcRequest:
+class RpcRequest(NamedTuple):
     """A request that passed the gateway: what an operation handler needs, nothing more.
 
     `params` holds every merged parameter (common ones included); `api_params` leaves out the
     profile's common parameters (tolerated ones such as `RegionId` stay: the handler ignores
-    them per the profile's `tolerated_parameters`).
+    them per the profile's `tolerated_parameters`). A NamedTuple, not a frozen dataclass: one
+    is built per request, and this costs under half as much.
     """
 
     method: str
@@ -87,7 +87,7 @@ class RpcRequest:
     signature_version: str  # "v2" | "v3"
     access_key_id: str
     nonce: str
-    timestamp: datetime | None = field(default=None)
+    timestamp: datetime | None = None
 
 
 class NonceStore:

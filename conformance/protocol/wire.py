@@ -56,6 +56,8 @@ def percent_encode(value: str) -> str:
     >>> percent_encode("a b*~/é")
     'a%20b%2A~%2F%C3%A9'
     """
+    if value.isascii() and value.isalnum():  # most names and many values: no regex needed
+        return value
     if _NEEDS_ENCODING.search(value) is None:
         return value
     table = _ENCODE_BYTE
