@@ -24,19 +24,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import goal, write_report
 
+from conformance.client.variants import ADAPTER_PREFIX
 from conformance.selftest import DEFAULT_EXAMPLES, run_selftest
-from conformance.selftest.defaults import DEFAULT_PARALLEL
+from conformance.selftest.defaults import DEFAULT_CLIENT_TIMEOUT_S, DEFAULT_PARALLEL
 from conformance.selftest.result import SubjectResult
+from conformance.selftest.run import VARIANT_EXAMPLES_SHARE
 
 GOAL_FALSE_ALARMS = 0
 
 
 def _reproduction(subject: SubjectResult, seed: int, examples: int) -> str:
-    half = max(2, examples // 2)
+    """The one command that judges `subject` as the sweep did (variants take half the
+    examples; client runs use selftest's client timeout)."""
+    variant = subject.role == "variant"
+    n = max(2, examples // VARIANT_EXAMPLES_SHARE) if variant else examples
     if subject.kind == "server":
-        served = "" if subject.role == "reference" else f" --variant {subject.name}"
-        return f"ecs-conformance server embedded{served} --seed {seed} --examples {half}"
-    return f"ecs-conformance selftest --seed {seed} --examples {examples}  # client {subject.name}"
+        served = f" --variant {subject.name}" if variant else ""
+        return f"ecs-conformance server embedded{served} --seed {seed} --examples {n}"
+    adapter = f"{ADAPTER_PREFIX}{subject.name}" if variant else subject.name
+    return (
+        f"ecs-conformance client {adapter} --seed {seed} --examples {n} "
+        f"--timeout {DEFAULT_CLIENT_TIMEOUT_S:g}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
