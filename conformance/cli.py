@@ -469,6 +469,20 @@ def run(seed: int | None, **given: Any) -> None:
 
     jobs = run_options.jobs or len(plan)
     several = jobs > 1 and len(plan) > 1
+    reports: dict[int, tuple[Any, Path]] = {}
+
+    def finished(index: int, planned: Planned, result: Any) -> None:
+        kind, name, _ = plan[index]
+        target_dir = run_options.report_dir / f"{kind}-{_slug(name)}"
+        report = _write(kind, name, seed, result, run_options.waivers, credentials, target_dir)
+        reports[index] = (report, target_dir)
+
+    def announce_end(index: int, planned: Planned, result: Any) -> None:
+        if several:
+            verdict = "conformant" if reports[index][0].exit_code == 0 else "NOT conformant"
+            took = f"{result.duration_s:.1f} s"
+            _say(f"[{index + 1}/{len(plan)}] {planned.label}: {verdict} ({took})")
+
     schedule = Schedule(
         [
             Planned(
@@ -492,18 +506,8 @@ def run(seed: int | None, **given: Any) -> None:
             bold=True,
         ),
         echo=lambda planned: _progress_echo(planned.label if several else None),
+        ended=announce_end,
     )
-    reports: dict[int, tuple[Any, Path]] = {}
-
-    def finished(index: int, planned: Planned, result: Any) -> None:
-        kind, name, _ = plan[index]
-        target_dir = run_options.report_dir / f"{kind}-{_slug(name)}"
-        report = _write(kind, name, seed, result, run_options.waivers, credentials, target_dir)
-        reports[index] = (report, target_dir)
-        if several:
-            verdict = "conformant" if report.exit_code == 0 else "NOT conformant"
-            took = f"{result.duration_s:.1f} s"
-            _say(f"[{index + 1}/{len(plan)}] {planned.label}: {verdict} ({took})")
 
     started = datetime.now(UTC)
     # An overview left by an earlier run would describe other subdirectories than this run's.

@@ -38,13 +38,17 @@ class Schedule:
 
     `started(index, planned)` is called in the run's thread as it starts, `echo(planned)`
     gives the function its progress lines go to, and `finished(index, planned, result)` is
-    called in the calling thread as each run ends (`run(finished)`). `done`, `running` and
-    `not_started` hold indexes into `plan` (after an interruption: where each run was)."""
+    called in the calling thread as each run ends (`run(finished)`): the run counts as done
+    once it returns. `ended(index, planned, result)` is called after that, to announce the
+    end: whoever reads the announcement and then interrupts finds the run in `done`, never in
+    `running`. `done`, `running` and `not_started` hold indexes into `plan` (after an
+    interruption: where each run was)."""
 
     plan: Sequence[Planned]
     jobs: int
     started: Callable[[int, Planned], None]
     echo: Callable[[Planned], Callable[[str], None]]
+    ended: Callable[[int, Planned, SuiteRunResult], None] = lambda index, planned, result: None
     done: list[int] = field(default_factory=list)
     _begun: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +82,7 @@ class Schedule:
                         finished(index, self.plan[index], result)
                         with self._lock:
                             self.done.append(index)
+                        self.ended(index, self.plan[index], result)
         except BaseException:
             # An interruption or a failed run: nothing more starts, what runs is stopped, and
             # its thread ends before the error goes on (no suite may outlive the command).

@@ -102,6 +102,28 @@ def test_an_interruption_stops_what_runs_and_starts_nothing_more(fake: _FakeRuns
     assert fake.now == 0, "a run outlived the schedule"
 
 
+def test_a_run_whose_end_was_announced_is_done_when_the_interruption_comes(
+    fake: _FakeRuns,
+) -> None:
+    # Whoever reads "[1/2] client: quick: conformant" and then interrupts must not find the
+    # quick run among those the interruption stopped (CI saw this race once).
+    fake.hang = frozenset({"slow"})
+    seen: list[int] = []
+
+    def ended(index: int, planned: Planned, result: Any) -> None:
+        seen.append(index)
+        raise Interrupted(2)  # SIGINT arriving right after the announcement
+
+    schedule = Schedule(
+        _plan("quick", "slow"), jobs=2, started=lambda i, p: None, echo=_Echo, ended=ended
+    )
+    with pytest.raises(Interrupted):
+        schedule.run(lambda i, p, r: None)
+    assert seen == [0]
+    assert schedule.done == [0] and schedule.running == [1]
+    assert fake.now == 0, "a run outlived the schedule"
+
+
 def test_a_failed_run_stops_the_others_and_its_error_goes_on(
     fake: _FakeRuns, monkeypatch: pytest.MonkeyPatch
 ) -> None:
