@@ -366,6 +366,16 @@ class ServerHarness:
         self.expect(requirement_ids, expected, exchange)
         return Rebooted(iid, condition, exchange, after, sent_at)
 
+    def statuses_after(self, after: ModelInstance, sent_at: float) -> frozenset[str]:
+        """The statuses an observation made now may show for the oracle's `after`, the call
+        having been sent at `sent_at` (`time.monotonic()`): every listed transient one, and the
+        settled one once the target's clock may have ended the reboot."""
+        return self.oracle.acceptable_statuses(
+            after,
+            clock_may_settle=self.context.may_have_settled(time.monotonic() - sent_at),
+            real_service=self.context.real_service,
+        )
+
     def probe(self, *, id_suffix: str = "") -> tuple[str, Expected]:
         """An instance id and what a `DryRun=true` reboot of it answers once the request passed
         the gateway: `DryRunOperation` for an instance in the passing condition (arranged, or a

@@ -105,11 +105,7 @@ def test_omitted_dry_run_means_false(ecs: ServerHarness) -> None:
         ecs.expect(ids, expected, b, note=note)
         va, vb = ecs.observe(omitted, counts=True), ecs.observe(given, counts=True)
         assert after is not None
-        allowed = ecs.oracle.acceptable_statuses(
-            after,
-            clock_may_settle=ecs.context.may_have_settled(time.monotonic() - sent_at),
-            real_service=ecs.context.real_service,
-        )
+        allowed = ecs.statuses_after(after, sent_at)
         shown = " or ".join(sorted(allowed))
         for view, exchange in ((va, a), (vb, b)):
             ecs.check(

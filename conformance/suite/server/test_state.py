@@ -54,11 +54,7 @@ def test_running_instance_restarts_through_the_transient_status(
     iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     view = ecs.observe(iid)
-    allowed = ecs.oracle.acceptable_statuses(
-        after,
-        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - done.sent_at),
-        real_service=ecs.context.real_service,
-    )
+    allowed = ecs.statuses_after(after, done.sent_at)
     ecs.check(
         view.status in allowed,
         "doc.state.starting-after-call",
@@ -132,11 +128,7 @@ def test_transient_status_is_a_listed_one(ecs: ServerHarness) -> None:
     iid, exchange, after = done.instance_id, done.exchange, done.after
     assert after is not None
     view = ecs.observe(iid)
-    allowed = ecs.oracle.acceptable_statuses(
-        after,
-        clock_may_settle=ecs.context.may_have_settled(time.monotonic() - done.sent_at),
-        real_service=ecs.context.real_service,
-    )
+    allowed = ecs.statuses_after(after, done.sent_at)
     ecs.check(
         view.status in allowed,
         "interop.transient.stopping",
