@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from measure import write_report  # noqa: E402
+
 SCRIPTS = (
     "bench_emulator.py",
     "bench_server_suite.py",
@@ -191,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             entries.append({"script": name, "status": "skipped", "note": "skipped by --skip"})
             continue
         entries.append(run_script(HERE / name, report_dir, args.timeout))
+    goals = goal_rows(entries)
     data = {
         "machine": {
             "python": platform.python_version(),
@@ -198,14 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
         "wall_s": round(time.monotonic() - t0, 2),
-        "goals": goal_rows(entries),
+        "goals": goals,
         "benchmarks": entries,
     }
-    (report_dir / OUTPUT).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_report(report_dir, OUTPUT, data)
     print()
     for line in table_lines(entries):
         print(line)
-    goals = goal_rows(entries)
     print(
         "\ngoals (the machine's load average: "
         + ", ".join(f"{x:.2f}" for x in os.getloadavg())
