@@ -290,16 +290,13 @@ def _run_job(
         if job.kind == "client" and job.httpx_based:
             fast = (*fast, "-k", "not loopback")
     common = {"examples": examples, **extra}
+    if job.kind == "server":
+        options = {"target": "embedded", **job.served, **common}
+    else:
+        options = {"client": job.client, **common}
     t0 = time.monotonic()
     try:
-        if job.kind == "server":
-            options = {"target": "embedded", **job.served, **common}
-            run = _suite_run("server", options, credentials, seed, timeout_s, fast)
-            outcome = run_suite(run)
-        else:
-            options = {"client": job.client, **common}
-            run = _suite_run("client", options, credentials, seed, timeout_s, fast)
-            outcome = run_suite(run)
+        outcome = run_suite(_suite_run(job.kind, options, credentials, seed, timeout_s, fast))
     except ConformanceError as exc:
         # A run that did not complete is neither clean nor a kill: the suite must give a
         # verdict on a misbehaving target, never stop.
