@@ -13,6 +13,8 @@ whole, with whatever they left behind.
   would otherwise end the process at once, without its `finally` blocks), so that whatever
   runs unwinds and stops its children; `stop(proc)` asks a child's process group to stop
   (SIGINT), then kills it; `stop_all(procs)` does so for several within one grace period.
+  `interruptions_held()` holds the interruption back for a short step that must not be cut in
+  half (handing over a finished run: its reports, and the record that it finished).
 * Detached children: a process that calls `setsid` leaves its parent's process group, so
   killing the group misses it, and when its parent exits it is re-parented to init and
   outlives the run. On Linux this process becomes a child subreaper
@@ -46,6 +48,7 @@ __all__ = [
     "LineRead",
     "become_subreaper",
     "children",
+    "interruptions_held",
     "kill_group",
     "kill_strays",
     "release",
@@ -64,6 +67,7 @@ _STDERR_KEPT = 64 * 1024
 _STRAY_ROUNDS = 50
 STOP_GRACE_S = 10.0  # how long a stopped child may take to finish (pytest writes its ledger)
 _CLOSE_GRACE_S = 2.0  # how long a LineChild may take to exit once its stdin is closed
+_HELD: list[int] | None = None  # signals held back by `interruptions_held`, while it holds
 
 
 class Interrupted(KeyboardInterrupt):
@@ -89,7 +93,10 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
+        if _HELD is not None and not _HELD:
+            _HELD.append(signum)
+            return
+        raise Interrupted(signum)  # a second signal while held: no more waiting
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -97,6 +104,25 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def interruptions_held() -> Iterator[None]:
+    """Inside `stop_on_signals`, a SIGINT or SIGTERM that arrives in the block raises
+    `Interrupted` only once the block has ended, so the block is never left half done; a second
+    signal raises at once. For short steps only (writing a finished run's reports), in the
+    main thread (elsewhere, and when already held, a no-op)."""
+    global _HELD
+    if threading.current_thread() is not threading.main_thread() or _HELD is not None:
+        yield
+        return
+    _HELD = []
+    try:
+        yield
+    finally:
+        held, _HELD = _HELD, None
+    if held:
+        raise Interrupted(held[0])
 
 
 def stop(proc: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:

@@ -7,8 +7,9 @@ bound and the longest, so it starts first and the caller lowers the others' prio
 (`SuiteRun.niceness`). Results are handed to the caller in the main thread, as each run ends,
 so that reports are written by one thread only.
 
-An interruption (SIGINT or SIGTERM raise `processes.Interrupted` in the main thread) or a run
-that raises (a setup error, a suite that did not complete) stops every run still going; the
+An interruption (SIGINT or SIGTERM raise `processes.Interrupted` in the main thread; one that
+arrives while a finished run is handed over waits for the handover to end) or a run that
+raises (a setup error, a suite that did not complete) stops every run still going; the
 `Schedule` then says which runs had finished, which were running and which never started.
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from conformance.processes import interruptions_held
 from conformance.runner import SuiteRun, SuiteRunResult, run_suite, stop_running
 
 __all__ = ["Planned", "Schedule"]
@@ -79,9 +81,12 @@ class Schedule:
                     result = future.result()  # a run's own error is raised here
                     if result is not None:
                         index = futures[future]
-                        finished(index, self.plan[index], result)
-                        with self._lock:
-                            self.done.append(index)
+                        # A signal now waits for the handover to end: a finished run's
+                        # reports are never half written, nor written and not counted.
+                        with interruptions_held():
+                            finished(index, self.plan[index], result)
+                            with self._lock:
+                                self.done.append(index)
                         self.ended(index, self.plan[index], result)
         except BaseException:
             # An interruption or a failed run: nothing more starts, what runs is stopped, and

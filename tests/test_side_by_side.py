@@ -5,6 +5,8 @@ real ones are exercised by tests/test_main_job.py and tests/hostile/test_interru
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 from conformance import side_by_side
 from conformance.config import Credentials
 from conformance.errors import TargetUnreachable
-from conformance.processes import Interrupted
+from conformance.processes import Interrupted, interruptions_held, stop_on_signals
 from conformance.runner import SuiteRun
 from conformance.side_by_side import Planned, Schedule
 
@@ -122,6 +124,33 @@ def test_a_run_whose_end_was_announced_is_done_when_the_interruption_comes(
     assert seen == [0]
     assert schedule.done == [0] and schedule.running == [1]
     assert fake.now == 0, "a run outlived the schedule"
+
+
+def test_a_signal_during_a_handover_waits_for_it_to_end(fake: _FakeRuns) -> None:
+    # SIGINT while the quick run's reports are being written: they are finished, and the run
+    # is counted done, before the interruption goes on.
+    fake.hang = frozenset({"slow"})
+    written: list[int] = []
+
+    def finished(index: int, planned: Planned, result: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here, and must not raise
+        written.append(index)
+
+    schedule = Schedule(_plan("quick", "slow"), jobs=2, started=lambda i, p: None, echo=_Echo)
+    with stop_on_signals(), pytest.raises(Interrupted):
+        schedule.run(finished)
+    assert written == [0] and schedule.done == [0] and schedule.running == [1]
+    assert fake.now == 0, "a run outlived the schedule"
+
+
+def test_a_second_signal_during_a_handover_interrupts_it() -> None:
+    with stop_on_signals(), pytest.raises(Interrupted), interruptions_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        pytest.fail("the second signal was held back too")
 
 
 def test_a_failed_run_stops_the_others_and_its_error_goes_on(
