@@ -93,10 +93,10 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        if _HELD is not None and not _HELD:
+        if _HELD is not None and not _HELD:  # the first signal in a held block waits for it
             _HELD.append(signum)
             return
-        raise Interrupted(signum)  # a second signal while held: no more waiting
+        raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
